@@ -1,0 +1,144 @@
+/**
+ * The error taxonomy of webnesia.
+ *
+ * Every error the library raises is a {@link WebnesiaError} with a `code`: Mnesia's reason where
+ * Mnesia has one (`no_exists`, `already_exists`, `bad_type`, `badarg`, `aborted`, ...). Data travels
+ * in properties, the underlying DOMException (if any) in `cause`. {@link mapStorageError} is the one
+ * place where IndexedDB failures become typed errors.
+ *
+ * @module
+ */
+
+/** Codes carried by {@link WebnesiaError.code}. */
+export type ErrorCode =
+  | 'aborted'
+  | 'no_exists'
+  | 'already_exists'
+  | 'bad_type'
+  | 'bad_key'
+  | 'badarg'
+  | 'quota'
+  | 'closed'
+  | 'combine_error'
+  | 'timeout'
+  | 'storage'
+  | 'not_supported'
+  | 'bad_update'
+
+/** Base class of every error raised by webnesia. */
+export class WebnesiaError extends Error {
+  /** Mnesia-style reason code. */
+  readonly code: ErrorCode
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/**
+ * A transaction did not commit. `reason` is exactly what the function threw or passed to
+ * `t.abort(reason)`, the operation's own {@link WebnesiaError}, or `'conflict'` when retries ran out.
+ */
+export class TransactionAbortedError extends WebnesiaError {
+  readonly reason: unknown
+  constructor(reason: unknown, options?: { cause?: unknown }) {
+    super('aborted', `transaction aborted: ${describeReason(reason)}`, options)
+    this.reason = reason
+  }
+}
+
+/** The table (or index, or node) does not exist. */
+export class NoSuchTableError extends WebnesiaError {
+  readonly table: string
+  constructor(table: string, message = `no such table: ${table}`) {
+    super('no_exists', message)
+    this.table = table
+  }
+}
+
+/** The table (or index) already exists. */
+export class TableExistsError extends WebnesiaError {
+  readonly table: string
+  constructor(table: string, message = `table already exists: ${table}`) {
+    super('already_exists', message)
+    this.table = table
+  }
+}
+
+/** A record (or a table definition) is not acceptable: unknown attribute, missing key, unclonable value. */
+export class BadRecordError extends WebnesiaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('bad_type', message, options)
+  }
+}
+
+/** A key is not a valid IndexedDB key. */
+export class BadKeyError extends WebnesiaError {
+  readonly key: unknown
+  constructor(key: unknown, message = `invalid key: ${safeString(key)}`) {
+    super('bad_key', message)
+    this.key = key
+  }
+}
+
+/** A pattern or match specification is malformed. */
+export class BadMatchSpecError extends WebnesiaError {
+  constructor(message: string) {
+    super('badarg', message)
+  }
+}
+
+/** IndexedDB refused the commit for lack of space. */
+export class StorageFullError extends WebnesiaError {
+  constructor(options?: { cause?: unknown }) {
+    super('quota', 'storage quota exceeded', options)
+  }
+}
+
+/** The database handle was closed. */
+export class DatabaseClosedError extends WebnesiaError {
+  constructor() {
+    super('closed', 'database is closed')
+  }
+}
+
+/** Turns an IndexedDB failure (DOMException or anything else) into a {@link WebnesiaError}. */
+export function mapStorageError(err: unknown): WebnesiaError {
+  if (err instanceof WebnesiaError) return err
+  const name = (err as { name?: unknown } | null)?.name
+  if (name === 'QuotaExceededError') return new StorageFullError({ cause: err })
+  const message = (err as { message?: unknown } | null)?.message
+  return new WebnesiaError('storage', `storage failure: ${String(name ?? '')} ${String(message ?? '')}`.trim(), {
+    cause: err,
+  })
+}
+
+/** Internal invariant check. */
+export function assert(cond: unknown, message = 'assertion failed'): asserts cond {
+  if (!cond) throw new Error(`webnesia internal error: ${message}`)
+}
+
+/** Marks a branch the types say cannot be reached. */
+export function unexpectedCase(value: never): never {
+  throw new Error(`webnesia internal error: unexpected case ${safeString(value)}`)
+}
+
+function describeReason(reason: unknown): string {
+  if (reason instanceof Error) return reason.message
+  return safeString(reason)
+}
+
+/** A short printable form of any value, for messages. Never throws. */
+export function safeString(value: unknown): string {
+  try {
+    if (typeof value === 'string') return JSON.stringify(value)
+    if (typeof value === 'function') return '[function]'
+    if (value instanceof Date) return `Date(${String(value.getTime())})`
+    const json = JSON.stringify(value)
+    if (json === undefined) return String(value)
+    return json.length > 80 ? `${json.slice(0, 77)}...` : json
+  } catch {
+    return Object.prototype.toString.call(value)
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Table and system events (Mnesia's mnesia_subscr), fed from the commit log in LSN order.
+ *
+ * Every tab derives the same events from the same log entry: each put op replays its intents
+ * over the key's old records, and each intent that changed something (a set write always
+ * counts, as in Mnesia) becomes one event. Events are delivered synchronously after the entry is
+ * applied to memory, so a subscriber never sees a commit that finished before it subscribed, and
+ * never one that did not commit.
+ *
+ * @module
+ */
+import type { LogEntry, PutOp } from '../log/entry.js'
+import { applyIntent, exportRecord, exportRecords, type Rec } from '../storage/record.js'
+import type { Key } from '../storage/term.js'
+
+/** Where a change came from, seen from the receiving tab. */
+export type Origin = 'local' | 'tab' | 'peer'
+
+/** A simple table event. */
+export type TableEvent =
+  | { type: 'write'; table: string; record: Rec; origin: Origin }
+  | { type: 'delete'; table: string; key: Key; origin: Origin }
+  | { type: 'delete_object'; table: string; record: Rec; origin: Origin }
+  | { type: 'clear'; table: string; origin: Origin }
+
+/** A detailed table event: adds the records before the change and the transaction id. */
+export type DetailedTableEvent = TableEvent & { old: Rec[]; tid: string }
+
+/** A system event. */
+export type SystemEvent =
+  | { type: 'table_created' | 'table_deleted' | 'table_changed'; table: string; origin: Origin }
+  | { type: 'node_up' | 'node_down'; node: string }
+  | { type: 'table_copied'; table: string; node: string }
+  | { type: 'inconsistent_database'; tables: string[]; nodes: string[] }
+  | { type: 'copy_progress'; table: string; done: number; total: number }
+
+/** What to subscribe to. */
+export type SubscriptionSpec = { table: string; detail?: 'simple' | 'detailed' } | 'system'
+
+type Listener = (ev: TableEvent | DetailedTableEvent) => void
+
+interface TableSub {
+  detailed: boolean
+  fn: Listener
+}
+
+/** The subscribers of one tab. */
+export class Subscriptions {
+  private readonly byTable = new Map<string, Set<TableSub>>()
+  private readonly system = new Set<(ev: SystemEvent) => void>()
+
+  addTable(table: string, detailed: boolean, fn: Listener): () => void {
+    let set = this.byTable.get(table)
+    if (!set) this.byTable.set(table, (set = new Set()))
+    const sub: TableSub = { detailed, fn }
+    set.add(sub)
+    return () => {
+      set.delete(sub)
+    }
+  }
+  addSystem(fn: (ev: SystemEvent) => void): () => void {
+    this.system.add(fn)
+    return () => {
+      this.system.delete(fn)
+    }
+  }
+  /** Drops every subscription of a table (the table was deleted). */
+  dropTable(table: string): void {
+    this.byTable.delete(table)
+  }
+
+  emitSystem(ev: SystemEvent): void {
+    for (const fn of [...this.system]) safeCall(fn, ev)
+  }
+
+  /** Delivers the events of one applied log entry. `bags` tells which tables are bags. */
+  emitEntry(entry: LogEntry, origin: Origin, isBag: (table: string) => boolean): void {
+    for (const op of entry.ops) {
+      if (op.k === 'schema') {
+        const type = op.op === 'create' ? 'table_created' : op.op === 'delete' ? 'table_deleted' : 'table_changed'
+        this.emitSystem({ type, table: op.def.name, origin })
+        if (op.op === 'delete') this.dropTable(op.def.name)
+        continue
+      }
+      const subs = this.byTable.get(op.t)
+      if (!subs || subs.size === 0) continue
+      if (op.k === 'clear') {
+        for (const s of [...subs]) safeCall(s.fn, s.detailed ? { type: 'clear', table: op.t, origin, old: [], tid: entry.cid } : { type: 'clear', table: op.t, origin })
+        continue
+      }
+      for (const { ev, old } of putEvents(op, origin, isBag(op.t))) {
+        for (const s of [...subs]) safeCall(s.fn, s.detailed ? { ...ev, old: exportRecords(old), tid: entry.cid } : ev)
+      }
+    }
+  }
+}
+
+function* putEvents(op: PutOp, origin: Origin, bag: boolean): Generator<{ ev: TableEvent; old: readonly Rec[] }> {
+  let cur = op.old
+  for (const intent of op.i) {
+    const next = applyIntent(cur, intent, bag)
+    if ('w' in intent) {
+      if (!bag || next !== cur) yield { ev: { type: 'write', table: op.t, record: exportRecord(intent.w), origin }, old: cur }
+    } else if ('d' in intent) {
+      if (cur.length > 0) yield { ev: { type: 'delete', table: op.t, key: op.key, origin }, old: cur }
+    } else if (next !== cur) {
+      yield { ev: { type: 'delete_object', table: op.t, record: exportRecord(intent.o), origin }, old: cur }
+    }
+    cur = next
+  }
+}
+
+function safeCall<T>(fn: (ev: T) => void, ev: T): void {
+  try {
+    fn(ev)
+  } catch (e) {
+    // A subscriber's error must not break the commit path; surface it asynchronously.
+    queueMicrotask(() => {
+      throw e
+    })
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The commit log entry: one per committed change (a transaction, a dirty operation, a schema
+ * change), stored under its LSN in the `log` store inside the same IndexedDB transaction as the
+ * table writes it describes.
+ *
+ *     LogEntry {
+ *       lsn:  number         log sequence number, dense: 1, 2, 3, ...
+ *       cid:  string         commit id, unique: tells a landed-but-unacknowledged commit apart
+ *       tab:  string         id of the tab that committed it
+ *       peer?: string        node id, when the change came from a peer (origin 'peer')
+ *       ops:  LogOp[]        in order
+ *     }
+ *
+ * Every op carries the new state of what it touches, so a tab catching up applies an entry
+ * without re-running anything; `old` and the intents (`i`) are kept so that every tab derives the
+ * same events (simple and detailed) from the entry.
+ *
+ * @module
+ */
+import type { TableDef } from '../schema/table-def.js'
+import type { Intent, Rec } from '../storage/record.js'
+import type { Key } from '../storage/term.js'
+
+/** The new state of one key of a table. */
+export interface PutOp {
+  readonly k: 'put'
+  readonly t: string
+  readonly key: Key
+  readonly old: readonly Rec[]
+  readonly recs: readonly Rec[]
+  /** The intents that produced it (events are derived from them). */
+  readonly i: readonly Intent[]
+}
+
+/** Every record of a table removed. */
+export interface ClearOp {
+  readonly k: 'clear'
+  readonly t: string
+}
+
+/** A table created, changed (index, attributes, copies) or deleted. */
+export interface SchemaOp {
+  readonly k: 'schema'
+  readonly op: 'create' | 'update' | 'delete'
+  readonly def: TableDef
+}
+
+export type LogOp = PutOp | ClearOp | SchemaOp
+
+/** One committed change. */
+export interface LogEntry {
+  readonly lsn: number
+  readonly cid: string
+  readonly tab: string
+  readonly peer?: string
+  readonly ops: readonly LogOp[]
+}
+
+let counter = 0
+/** A new unique id (commit ids, tab ids, transaction ids). */
+export function newId(prefix: string): string {
+  counter = (counter + 1) % 0x7fffffff
+  const rnd = typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID().slice(0, 13) : Math.random().toString(36).slice(2, 15)
+  return `${prefix}${rnd}${counter.toString(36)}`
+}

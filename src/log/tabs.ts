@@ -1,0 +1,107 @@
+/**
+ * The tabs of a node: who is alive, and the channel they talk on.
+ *
+ * Liveness: each tab holds a Web Lock named `webnesia:<name>:tab:<id>` for as long as it is open;
+ * `navigator.locks.query()` lists the live tabs (a crashed tab's lock is released by the
+ * browser). Where Web Locks are missing (Node), an in-realm registry keeps the same semantics for
+ * handles opened in one realm (API.md: two handles with one name behave as two tabs).
+ *
+ * The channel (`BroadcastChannel('webnesia:<name>')`) only carries small messages: "LSN n is in
+ * the log", and the ram_copies snapshot a late tab asks for (ram tables have no disc copy).
+ *
+ * @module
+ */
+import type { Rec } from '../storage/record.js'
+import type { Key } from '../storage/term.js'
+
+/** A ram_copies table's content, as a snapshot travels between tabs. */
+export interface TableSnapshot {
+  name: string
+  cookie: string
+  slots: [Key, Rec[]][]
+}
+
+export type TabMessage =
+  | { t: 'lsn'; lsn: number; from: string }
+  | { t: 'snap-req'; from: string; id: string }
+  | { t: 'snap'; to: string; id: string; lsn: number; tables: TableSnapshot[] }
+  | { t: 'bye'; from: string }
+
+const registry = new Map<string, Set<string>>()
+
+interface LockManagerLike {
+  request(name: string, opts: { mode: 'exclusive' }, cb: () => Promise<void>): Promise<void>
+  query(): Promise<{ held?: { name?: string }[] }>
+}
+
+function locks(): LockManagerLike | null {
+  const nav = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator
+  return nav?.locks ?? null
+}
+
+/** One tab's membership in its node. */
+export class TabLink {
+  private readonly channel: BroadcastChannel
+  private release: (() => void) | null = null
+  private closed = false
+
+  constructor(
+    readonly node: string,
+    readonly tab: string,
+    onMessage: (m: TabMessage) => void,
+  ) {
+    this.channel = new BroadcastChannel(`webnesia:${node}`)
+    this.channel.onmessage = (ev: MessageEvent) => {
+      if (!this.closed) onMessage(ev.data as TabMessage)
+    }
+  }
+
+  private lockPrefix(): string {
+    return `webnesia:${this.node}:tab:`
+  }
+
+  /** Marks this tab alive until {@link close}. */
+  async register(): Promise<void> {
+    const lm = locks()
+    if (!lm) {
+      let set = registry.get(this.node)
+      if (!set) registry.set(this.node, (set = new Set()))
+      set.add(this.tab)
+      return
+    }
+    await new Promise<void>((acquired) => {
+      void lm.request(this.lockPrefix() + this.tab, { mode: 'exclusive' }, () => {
+        acquired()
+        return new Promise<void>((r) => {
+          this.release = r
+        })
+      })
+    })
+  }
+
+  /** Ids of the other live tabs of this node. */
+  async others(): Promise<string[]> {
+    const lm = locks()
+    if (!lm) return [...(registry.get(this.node) ?? [])].filter((t) => t !== this.tab)
+    const q = await lm.query()
+    const prefix = this.lockPrefix()
+    return (q.held ?? [])
+      .map((l) => l.name ?? '')
+      .filter((n) => n.startsWith(prefix))
+      .map((n) => n.slice(prefix.length))
+      .filter((t) => t !== this.tab)
+  }
+
+  post(m: TabMessage): void {
+    if (!this.closed) this.channel.postMessage(m)
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.post({ t: 'bye', from: this.tab })
+    this.closed = true
+    this.channel.close()
+    registry.get(this.node)?.delete(this.tab)
+    this.release?.()
+  }
+}

@@ -1,0 +1,347 @@
+/**
+ * The local node as one tab runs it: loading, applying the commit log, catching up with the other
+ * tabs, and the ram_copies snapshots that bring a late tab up to date.
+ *
+ * State machine of a tab's copy of the node:
+ *
+ *     open ──► load (one IDB transaction: meta, schema, disc_copies stores; registers the tab)
+ *          ──► ram snapshot from a live tab (if any ram_copies table)
+ *          ──► running: applied = LSN of the last entry reflected in memory
+ *                 ▲  catch-up: read log entries > applied, apply in order
+ *                 │  gap (entries truncated while this tab was frozen) ──► reload
+ *
+ * Every change, local or not, enters memory through {@link LocalNode.applyEntry}, in LSN order,
+ * exactly once (entries at or below `applied` are skipped, so a commit seen both by its own tab's
+ * completion and by a catch-up is applied once).
+ *
+ * @module
+ */
+import { DatabaseClosedError, assert } from './errors.js'
+import { Catalog } from './schema/catalog.js'
+import { onDisc, storeName } from './schema/table-def.js'
+import { Connection, LOG, META, SCHEMA, TABS } from './log/connection.js'
+import { newId, type LogEntry } from './log/entry.js'
+import { TabLink, type TabMessage, type TableSnapshot } from './log/tabs.js'
+import { groupRows } from './storage/idb-table.js'
+import type { Rec } from './storage/record.js'
+import type { Key } from './storage/term.js'
+import { Subscriptions, type Origin } from './events/subscriptions.js'
+import type { TableDef } from './schema/table-def.js'
+
+/** How long a tab's `tabs` record stays fresh without an update (log truncation). */
+const TAB_LEASE_MS = 30_000
+/** How often a tab reports its applied LSN and truncates the log. */
+const HOUSEKEEPING_MS = 2_000
+/** How long a late tab waits for a ram_copies snapshot from a live tab. */
+const SNAPSHOT_WAIT_MS = 5_000
+
+/** Thrown inside a catch-up when entries this tab needs were truncated: it must reload. */
+export class GapError extends Error {}
+
+/** One tab's runtime of the node. */
+export class LocalNode {
+  readonly conn: Connection
+  readonly catalog: Catalog
+  readonly subs = new Subscriptions()
+  readonly tab = newId('tab-')
+  nodeId = ''
+  /** LSN of the last entry applied to this tab's memory. */
+  applied = 0
+  /** Bumped on every applied entry: transactions revalidate their reads when it moved. */
+  epoch = 0
+  closed = false
+  private link: TabLink | null = null
+  private catching: Promise<void> | null = null
+  private catchAgain = false
+  private timer: ReturnType<typeof setInterval> | null = null
+  private reportedApplied = -1
+  private readonly snapshotWaiters = new Map<string, (m: Extract<TabMessage, { t: 'snap' }>) => void>()
+  private readonly appliedWaiters: { lsn: number; resolve: () => void }[] = []
+  /** Commit ids of this tab's commits in flight: 'local' even if a catch-up applies them first. */
+  readonly localCids = new Set<string>()
+  /** Set by the transaction layer: called after each applied entry (e.g. to wake waiters). */
+  onApplied: ((entry: LogEntry, origin: Origin) => void) | null = null
+
+  constructor(readonly name: string) {
+    this.conn = new Connection(name)
+    this.catalog = new Catalog(this.conn)
+    this.conn.onVersionChange = () => {
+      this.requestCatchUp()
+    }
+  }
+
+  /** Opens the node in this tab. */
+  async open(nodeOpt: string | undefined): Promise<void> {
+    await this.load(nodeOpt, true)
+    this.link = new TabLink(this.name, this.tab, (m) => {
+      this.onMessage(m)
+    })
+    await this.link.register()
+    if ([...this.catalog.tables.values()].some((t) => t.def.storage === 'ram_copies')) await this.fetchRamSnapshot()
+    await this.catchUp()
+    this.timer = setInterval(() => {
+      void this.housekeeping().catch(() => undefined)
+    }, HOUSEKEEPING_MS)
+    ;(this.timer as { unref?: () => void }).unref?.()
+  }
+
+  /**
+   * Loads schema and disc_copies tables in one transaction (a consistent snapshot at LSN `lsn`),
+   * and registers the tab in `tabs` in the same transaction so the log is not truncated under it.
+   */
+  private async load(nodeOpt: string | undefined, first: boolean): Promise<void> {
+    const db = await this.conn.get()
+    const stores = [...db.objectStoreNames]
+    const tx = db.transaction(stores, 'readwrite', { durability: 'relaxed' })
+    let node = (await tx.objectStore(META).get('node')) as string | undefined
+    if (node === undefined) {
+      node = nodeOpt ?? newId('node-')
+      void tx.objectStore(META).put(node, 'node')
+    }
+    const lsn = ((await tx.objectStore(META).get('lsn')) as number | undefined) ?? 0
+    const defs = (await tx.objectStore(SCHEMA).getAll()) as TableDef[]
+    void tx.objectStore(TABS).put({ applied: lsn, at: Date.now() }, this.tab)
+    const loaded: { def: TableDef; rows: unknown[] }[] = []
+    for (const def of defs) {
+      if (def.storage === 'disc_copies') loaded.push({ def, rows: await tx.objectStore(storeName(def)).getAll() })
+    }
+    await tx.done
+    const keepRam = first ? null : this.catalog
+    this.nodeId = node
+    const fresh = new Catalog(this.conn)
+    for (const def of defs) {
+      const rt = fresh.add(def, lsn)
+      const old = keepRam?.tables.get(def.name)
+      if (def.storage === 'ram_copies' && old?.mem && old.def.cookie === def.cookie) {
+        for (const s of old.mem.slots()) rt.mem?.apply({ key: s.key, old: [], recs: s.recs }, s.v)
+      }
+    }
+    for (const { def, rows } of loaded) {
+      const rt = fresh.get(def.name)
+      groupRows(def, rows, (key, recs) => {
+        rt.mem?.apply({ key, old: [], recs }, 0)
+      })
+      if (rt.mem) rt.mem.version = lsn
+    }
+    this.catalog.tables.clear()
+    for (const [k, v] of fresh.tables) this.catalog.tables.set(k, v)
+    this.applied = lsn
+    this.epoch++
+  }
+
+  /** Asks a live tab for the ram_copies tables' content (a late tab has nothing else to get them from). */
+  private async fetchRamSnapshot(): Promise<void> {
+    const link = this.link
+    if (!link) return
+    const others = await link.others()
+    if (others.length === 0) return
+    const id = newId('snap-')
+    const snap = await new Promise<Extract<TabMessage, { t: 'snap' }> | null>((resolve) => {
+      const timer = setTimeout(() => {
+        this.snapshotWaiters.delete(id)
+        resolve(null)
+      }, SNAPSHOT_WAIT_MS)
+      this.snapshotWaiters.set(id, (m) => {
+        clearTimeout(timer)
+        this.snapshotWaiters.delete(id)
+        resolve(m)
+      })
+      link.post({ t: 'snap-req', from: this.tab, id })
+    })
+    if (!snap) return
+    for (const ts of snap.tables) {
+      const rt = this.catalog.tables.get(ts.name)
+      if (!rt?.mem || rt.def.cookie !== ts.cookie || rt.def.storage !== 'ram_copies') continue
+      rt.mem.clear(0)
+      for (const [key, recs] of ts.slots) rt.mem.apply({ key, old: [], recs: recs.map((r) => Object.freeze(r)) }, 0)
+      rt.loadedAt = snap.lsn
+      rt.version = Math.max(rt.version, snap.lsn)
+    }
+  }
+
+  private snapshot(): TableSnapshot[] {
+    const out: TableSnapshot[] = []
+    for (const rt of this.catalog.tables.values()) {
+      if (rt.def.storage !== 'ram_copies' || !rt.mem) continue
+      const slots: [Key, Rec[]][] = []
+      for (const s of rt.mem.slots()) slots.push([s.key, [...s.recs]])
+      out.push({ name: rt.def.name, cookie: rt.def.cookie, slots })
+    }
+    return out
+  }
+
+  private onMessage(m: TabMessage): void {
+    switch (m.t) {
+      case 'lsn':
+        if (m.lsn > this.applied) this.requestCatchUp()
+        break
+      case 'snap-req':
+        // Answer with this tab's state; entries after `applied` reach the new tab through the log.
+        this.link?.post({ t: 'snap', to: m.from, id: m.id, lsn: this.applied, tables: this.snapshot() })
+        break
+      case 'snap':
+        if (m.to === this.tab) this.snapshotWaiters.get(m.id)?.(m)
+        break
+      case 'bye':
+        break
+    }
+  }
+
+  /** Schedules a catch-up (coalescing concurrent requests). */
+  requestCatchUp(): void {
+    if (this.closed) return
+    if (this.catching) {
+      this.catchAgain = true
+      return
+    }
+    void this.catchUp().catch(() => undefined)
+  }
+
+  /** Reads the log entries this tab has not applied and applies them. */
+  catchUp(): Promise<void> {
+    if (this.catching) {
+      this.catchAgain = true
+      return this.catching
+    }
+    this.catching = (async () => {
+      do {
+        this.catchAgain = false
+        const db = await this.conn.get()
+        const tx = db.transaction([META, LOG], 'readonly')
+        const lsn = ((await tx.objectStore(META).get('lsn')) as number | undefined) ?? 0
+        if (lsn <= this.applied) continue
+        const entries = (await tx.objectStore(LOG).getAll(IDBKeyRange.lowerBound(this.applied, true))) as LogEntry[]
+        try {
+          this.applyEntries(entries, lsn, 'tab')
+        } catch (e) {
+          if (!(e instanceof GapError)) throw e
+          await this.reload()
+        }
+      } while (this.catchAgain && !this.closed)
+    })().finally(() => {
+      this.catching = null
+    })
+    return this.catching
+  }
+
+  /** Full reload after a gap: disc tables from IDB, ram tables from a live tab (or kept). */
+  async reload(): Promise<void> {
+    await this.load(undefined, false)
+    if ([...this.catalog.tables.values()].some((t) => t.def.storage === 'ram_copies')) await this.fetchRamSnapshot()
+  }
+
+  /**
+   * Applies entries read from the log (in LSN order, up to `upTo`); throws {@link GapError} when
+   * the first needed entry is missing.
+   */
+  applyEntries(entries: readonly LogEntry[], upTo: number, origin: Origin): void {
+    for (const e of entries) {
+      if (e.lsn <= this.applied) continue
+      if (e.lsn !== this.applied + 1) throw new GapError(`log gap at ${String(this.applied + 1)}`)
+      this.applyEntry(e, e.peer !== undefined ? 'peer' : this.localCids.has(e.cid) ? 'local' : origin)
+    }
+    if (this.applied < upTo) throw new GapError(`log ends at ${String(this.applied)}, expected ${String(upTo)}`)
+  }
+
+  /** Applies one entry to memory and delivers its events. Idempotent by LSN. */
+  applyEntry(entry: LogEntry, origin: Origin): void {
+    if (entry.lsn <= this.applied) return
+    assert(entry.lsn === this.applied + 1, `entry ${String(entry.lsn)} applied after ${String(this.applied)}`)
+    const lsn = entry.lsn
+    for (const op of entry.ops) {
+      if (op.k === 'schema') {
+        if (op.op === 'create') {
+          this.catalog.add(op.def, lsn)
+        } else if (op.op === 'delete') {
+          this.catalog.remove(op.def.name)
+        } else {
+          const rt = this.catalog.tables.get(op.def.name)
+          if (rt) {
+            rt.redefine(op.def)
+            rt.version = lsn
+          }
+        }
+        continue
+      }
+      const rt = this.catalog.tables.get(op.t)
+      if (!rt || rt.loadedAt >= lsn) continue
+      rt.version = lsn
+      if (op.k === 'clear') rt.mem?.clear(lsn)
+      else rt.mem?.apply(op, lsn)
+    }
+    this.applied = lsn
+    this.epoch++
+    this.subs.emitEntry(entry, origin, (t) => this.catalog.tables.get(t)?.def.type === 'bag')
+    this.onApplied?.(entry, origin)
+    for (let i = this.appliedWaiters.length - 1; i >= 0; i--) {
+      const w = this.appliedWaiters[i] as { lsn: number; resolve: () => void }
+      if (w.lsn <= lsn) {
+        this.appliedWaiters.splice(i, 1)
+        w.resolve()
+      }
+    }
+  }
+
+  /** Resolves once this tab has applied `lsn`. */
+  waitApplied(lsn: number): Promise<void> {
+    if (this.applied >= lsn) return Promise.resolve()
+    return new Promise((resolve) => this.appliedWaiters.push({ lsn, resolve }))
+  }
+
+  /** Tells the other tabs that `lsn` is in the log. */
+  announce(lsn: number): void {
+    this.link?.post({ t: 'lsn', lsn, from: this.tab })
+  }
+
+  /** Reports this tab's applied LSN and truncates log entries every live tab has applied. */
+  async housekeeping(): Promise<void> {
+    if (this.closed || this.applied === this.reportedApplied) return
+    const db = await this.conn.get()
+    const tx = db.transaction([TABS, LOG], 'readwrite', { durability: 'relaxed' })
+    const now = Date.now()
+    const tabs = tx.objectStore(TABS)
+    void tabs.put({ applied: this.applied, at: now }, this.tab)
+    let min = this.applied
+    let cursor = await tabs.openCursor()
+    while (cursor) {
+      const v = cursor.value as { applied: number; at: number }
+      if (cursor.key !== this.tab) {
+        if (now - v.at > TAB_LEASE_MS) void cursor.delete()
+        else min = Math.min(min, v.applied)
+      }
+      cursor = await cursor.continue()
+    }
+    if (min > 0) void tx.objectStore(LOG).delete(IDBKeyRange.upperBound(min))
+    await tx.done
+    this.reportedApplied = this.applied
+  }
+
+  /** Throws {@link DatabaseClosedError} when closed. */
+  check(): void {
+    if (this.closed) throw new DatabaseClosedError()
+  }
+
+  /** Disc stores a set of tables needs in a commit transaction. */
+  storesOf(tables: Iterable<string>): string[] {
+    const out: string[] = []
+    for (const t of tables) {
+      const rt = this.catalog.tables.get(t)
+      if (rt && onDisc(rt.def)) out.push(storeName(rt.def))
+    }
+    return out
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    if (this.timer) clearInterval(this.timer)
+    try {
+      const db = await this.conn.get().catch(() => null)
+      if (db) await db.delete(TABS, this.tab)
+    } catch {
+      // best effort: the record expires with its lease
+    }
+    this.link?.close()
+    this.conn.close()
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * A table copy in IndexedDB: the disc half of disc_copies (written by commits, read on load) and
+ * the whole of disc_only_copies (every read goes to IndexedDB, nothing is held in memory).
+ *
+ * Layout of the object store `t:<table>` (see log/connection.ts): set and ordered_set tables store
+ * each record under its key; bag tables store each record under `[key, canonical(record)]`, so a
+ * key's records are the range `[key] ≤ pk < [key, []]` and a duplicate record is the same row.
+ * disc_only_copies tables carry one IndexedDB index per indexed attribute.
+ *
+ * @module
+ */
+import type { IDBPObjectStore } from 'idb'
+import type { Connection } from '../log/connection.js'
+import { storeName, type TableDef } from '../schema/table-def.js'
+import type { Bounds } from './key-store.js'
+import type { KeyChange, TableReader } from './reader.js'
+import { adoptRecord, type Rec } from './record.js'
+import { canonical, compareKeys, isValidKey, type Key } from './term.js'
+
+type Store = IDBPObjectStore<unknown, string[], string, 'readwrite' | 'versionchange'>
+
+/** The IndexedDB key range holding key `key`'s rows. */
+export function keyRange(def: Pick<TableDef, 'type'>, key: Key): IDBKeyRange {
+  return def.type === 'bag' ? IDBKeyRange.bound([key], [key, []], false, true) : IDBKeyRange.only(key)
+}
+
+/** A range of primary keys of a store. */
+interface PkRange {
+  lower?: unknown
+  upper?: unknown
+  lowerOpen: boolean
+  upperOpen: boolean
+}
+
+/** Translates user-key bounds to primary-key bounds of the store (bags store `[key, canonical]`). */
+function pkRange(def: Pick<TableDef, 'type'>, b: Bounds): PkRange {
+  const r: PkRange = { lower: b.lower, upper: b.upper, lowerOpen: b.lowerOpen ?? false, upperOpen: b.upperOpen ?? false }
+  if (def.type === 'bag') {
+    if (b.lower !== undefined) r.lower = r.lowerOpen ? [b.lower, []] : [b.lower]
+    if (b.upper !== undefined) {
+      r.upper = r.upperOpen ? [b.upper] : [b.upper, []]
+      r.upperOpen = true
+    }
+  }
+  return r
+}
+
+/** An IDBKeyRange for primary-key bounds; `null` when the range is empty. */
+function idbRange(r: PkRange): IDBKeyRange | undefined | null {
+  if (r.lower !== undefined && r.upper !== undefined) {
+    const c = compareKeys(r.lower, r.upper)
+    if (c > 0 || (c === 0 && (r.lowerOpen || r.upperOpen))) return null
+    return IDBKeyRange.bound(r.lower, r.upper, r.lowerOpen, r.upperOpen)
+  }
+  if (r.lower !== undefined) return IDBKeyRange.lowerBound(r.lower, r.lowerOpen)
+  if (r.upper !== undefined) return IDBKeyRange.upperBound(r.upper, r.upperOpen)
+  return undefined
+}
+
+function userKey(def: Pick<TableDef, 'type'>, pk: IDBValidKey): Key {
+  return (def.type === 'bag' ? (pk as unknown[])[0] : pk) as Key
+}
+
+/** Writes one key's new state into the table's store (inside a commit's transaction). */
+export function writeChange(store: Store, def: TableDef, change: KeyChange): void {
+  const { key, old, recs } = change
+  if (def.type !== 'bag') {
+    if (recs.length === 0) {
+      if (old.length > 0 || def.storage === 'disc_only_copies') void store.delete(key as IDBValidKey)
+    } else void store.put(recs[0], key as IDBValidKey)
+    return
+  }
+  const before = new Set(old.map(canonical))
+  const after = new Set<string>()
+  for (const r of recs) {
+    const c = canonical(r)
+    after.add(c)
+    if (!before.has(c)) void store.put(r, [key, c] as IDBValidKey)
+  }
+  for (const c of before) if (!after.has(c)) void store.delete([key, c] as IDBValidKey)
+}
+
+/** Groups rows read from a store into (key, records) slots; rows come in primary-key order. */
+export function groupRows(def: TableDef, rows: readonly unknown[], out: (key: Key, recs: Rec[]) => void): void {
+  const keyAttr = def.attributes[0] as string
+  let curKey: Key | undefined
+  let cur: Rec[] = []
+  for (const row of rows) {
+    const r = adoptRecord(row as Record<string, unknown>)
+    const k = r[keyAttr] as Key
+    if (curKey !== undefined && compareKeys(k, curKey) === 0) {
+      cur.push(r)
+      continue
+    }
+    if (curKey !== undefined) out(curKey, cur)
+    curKey = k
+    cur = [r]
+  }
+  if (curKey !== undefined) out(curKey, cur)
+}
+
+/** Read access to a table's object store. */
+export class IdbTable implements TableReader {
+  readonly store: string
+  constructor(
+    readonly def: TableDef,
+    private readonly conn: Connection,
+  ) {
+    this.store = storeName(def)
+  }
+
+  private async ro() {
+    const db = await this.conn.get()
+    return db.transaction(this.store, 'readonly').store
+  }
+
+  async read(key: Key): Promise<readonly Rec[]> {
+    const s = await this.ro()
+    const rows = await s.getAll(keyRange(this.def, key))
+    return rows.map((r) => adoptRecord(r as Record<string, unknown>))
+  }
+
+  async indexRead(attr: string, value: unknown): Promise<readonly Rec[]> {
+    const s = await this.ro()
+    if (isValidKey(value) && s.indexNames.contains(attr)) {
+      const rows = await s.index(attr).getAll(value as IDBValidKey)
+      const c = canonical(value)
+      return rows.map((r) => adoptRecord(r as Record<string, unknown>)).filter((r) => canonical(r[attr]) === c)
+    }
+    const c = canonical(value)
+    const rows = await s.getAll()
+    return rows
+      .filter((r) => {
+        const v = (r as Record<string, unknown>)[attr]
+        return v !== undefined && canonical(v) === c
+      })
+      .map((r) => adoptRecord(r as Record<string, unknown>))
+  }
+
+  private async edgeKey(range: IDBKeyRange | undefined | null, direction: IDBCursorDirection): Promise<Key | undefined> {
+    if (range === null) return undefined
+    const s = await this.ro()
+    const cur = await s.openKeyCursor(range, direction)
+    return cur ? userKey(this.def, cur.primaryKey) : undefined
+  }
+  first(): Promise<Key | undefined> {
+    return this.edgeKey(undefined, 'next')
+  }
+  last(): Promise<Key | undefined> {
+    return this.edgeKey(undefined, 'prev')
+  }
+  next(key: Key): Promise<Key | undefined> {
+    return this.edgeKey(idbRange(pkRange(this.def, { lower: key, lowerOpen: true })), 'next')
+  }
+  prev(key: Key): Promise<Key | undefined> {
+    return this.edgeKey(idbRange(pkRange(this.def, { upper: key, upperOpen: true })), 'prev')
+  }
+  async allKeys(): Promise<Key[]> {
+    const s = await this.ro()
+    const pks = await s.getAllKeys()
+    if (this.def.type !== 'bag') return pks as Key[]
+    const out: Key[] = []
+    for (const pk of pks) {
+      const k = userKey(this.def, pk)
+      if (out.length === 0 || compareKeys(out[out.length - 1], k) !== 0) out.push(k)
+    }
+    return out
+  }
+  async count(): Promise<number> {
+    const s = await this.ro()
+    return s.count()
+  }
+
+  /** Scans in batches; each batch is read in its own short transaction, so memory stays O(batch). */
+  async *scan(bounds: Bounds, reverse: boolean, batch: number): AsyncIterable<readonly Rec[]> {
+    const r = pkRange(this.def, bounds)
+    for (;;) {
+      const range = idbRange(r)
+      if (range === null) return
+      const s = await this.ro()
+      const rows: unknown[] = []
+      let lastPk: IDBValidKey | undefined
+      let cur = await s.openCursor(range, reverse ? 'prev' : 'next')
+      while (cur) {
+        rows.push(cur.value)
+        lastPk = cur.primaryKey
+        if (rows.length >= batch) break
+        cur = await cur.continue()
+      }
+      if (rows.length === 0) return
+      yield rows.map((x) => adoptRecord(x as Record<string, unknown>))
+      if (rows.length < batch) return
+      if (reverse) {
+        r.upper = lastPk
+        r.upperOpen = true
+      } else {
+        r.lower = lastPk
+        r.lowerOpen = true
+      }
+    }
+  }
+}

@@ -1,0 +1,321 @@
+/**
+ * The commit path (Mnesia's mnesia_tm commit, mnesia_locker's role taken by validation).
+ *
+ * Every change of the node — transaction, dirty operation, counter — is a {@link CommitRequest}.
+ * Requests queue here; whatever is queued when the previous IndexedDB commit finishes goes into
+ * the next one together (group commit). One commit is ONE readwrite IndexedDB transaction,
+ * durability 'strict', over `meta`, `log` and the disc stores involved:
+ *
+ *   1. catch up: apply the log entries other tabs committed since this tab's `applied` LSN
+ *      (IndexedDB serializes overlapping readwrite transactions across tabs, so after this step
+ *      memory is exactly the node's latest state);
+ *   2. for each request in order: validate its read set against memory and the requests accepted
+ *      before it in this group; resolve its intents into each key's new records; give it an LSN;
+ *   3. write the disc stores, the log entries and `meta.lsn`;
+ *   4. on `complete`: apply the entries to memory (events fire), resolve the requests, and tell the
+ *      other tabs "LSN n is there". On failure nothing was applied: memory still equals disc.
+ *
+ * A commit whose outcome is unknown (the connection died around `complete`) is looked up by its
+ * commit id in the log, so a landed commit is acknowledged and never applied twice.
+ *
+ * @module
+ */
+import type { IDBPTransaction } from 'idb'
+import { NoSuchTableError, WebnesiaError, mapStorageError } from '../errors.js'
+import { LOG, META } from '../log/connection.js'
+import { newId, type LogEntry, type LogOp, type PutOp } from '../log/entry.js'
+import { GapError, type LocalNode } from '../node.js'
+import type { TableRuntime } from '../schema/catalog.js'
+import { storeName } from '../schema/table-def.js'
+import { keyRange, writeChange } from '../storage/idb-table.js'
+import { adoptRecord, applyIntent, type Intent, type Rec } from '../storage/record.js'
+import { canonical, KeyMap, type Key } from '../storage/term.js'
+import type { ReadSet, WriteSet } from './write-set.js'
+
+/** A change to commit. `reads` is null for dirty operations (no validation). */
+export interface CommitRequest {
+  readonly reads: ReadSet | null
+  readonly writes: WriteSet
+}
+
+/** What a committed request learns. */
+export interface CommitResult {
+  readonly lsn: number
+  /** New value of each counter updated, in intent order. */
+  readonly counters: number[]
+}
+
+interface Pending {
+  req: CommitRequest
+  resolve: (r: CommitResult | 'conflict') => void
+  reject: (e: unknown) => void
+}
+
+type Tx = IDBPTransaction<unknown, string[], 'readwrite'>
+
+/** Thrown inside a flush to drop one request without failing the group. */
+class RequestError extends Error {
+  constructor(readonly inner: unknown) {
+    super('request failed')
+  }
+}
+
+/** Keys touched by the requests accepted so far in one group (or by one request). */
+class Overlay {
+  private readonly keys = new Map<string, KeyMap<readonly Rec[]>>()
+  private readonly cleared = new Set<string>()
+  private readonly actions: ([string] | [string, Key, readonly Rec[]])[] = []
+  readonly touched = new Set<string>()
+
+  get(t: string, key: Key): readonly Rec[] | undefined {
+    const v = this.keys.get(t)?.get(key)
+    if (v !== undefined) return v
+    return this.cleared.has(t) ? [] : undefined
+  }
+  set(t: string, key: Key, recs: readonly Rec[]): void {
+    let m = this.keys.get(t)
+    if (!m) this.keys.set(t, (m = new KeyMap()))
+    m.set(key, recs)
+    this.touched.add(t)
+    this.actions.push([t, key, recs])
+  }
+  clear(t: string): void {
+    this.keys.delete(t)
+    this.cleared.add(t)
+    this.touched.add(t)
+    this.actions.push([t])
+  }
+  /** Takes over another overlay's changes, in order. */
+  absorb(o: Overlay): void {
+    for (const a of o.actions) {
+      if (a.length === 1) this.clear(a[0])
+      else this.set(a[0], a[1], a[2])
+    }
+  }
+}
+
+/** The group-committing commit queue of one tab. */
+export class Committer {
+  private queue: Pending[] = []
+  private running = false
+  constructor(private readonly node: LocalNode) {}
+
+  /** Queues a request; resolves with its result or 'conflict' once the group commit is durable. */
+  submit(req: CommitRequest): Promise<CommitResult | 'conflict'> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ req, resolve, reject })
+      if (!this.running) {
+        this.running = true
+        queueMicrotask(() => void this.drain())
+      }
+    })
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue
+        this.queue = []
+        await this.flushWithRetry(batch)
+      }
+    } finally {
+      this.running = false
+    }
+  }
+
+  private async flushWithRetry(batch: Pending[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.flush(batch)
+        return
+      } catch (e) {
+        const name = (e as { name?: string }).name
+        const retriable = e instanceof GapError || name === 'InvalidStateError' || name === 'NotFoundError' || name === 'TransactionInactiveError'
+        if (retriable && attempt < 5 && !this.node.closed) {
+          // The connection was closed by another tab's upgrade, a store is unknown to this tab,
+          // or the log was truncated under it: bring this tab up to date and try again.
+          if (e instanceof GapError) await this.node.reload()
+          else await this.node.catchUp().catch(() => undefined)
+          continue
+        }
+        const err = this.node.closed ? new WebnesiaError('closed', 'database is closed') : mapStorageError(e)
+        for (const p of batch) p.reject(err)
+        return
+      }
+    }
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    const node = this.node
+    const tables = new Set<string>()
+    for (const p of batch) {
+      for (const t of p.req.writes.tables.keys()) tables.add(t)
+      if (p.req.reads) for (const t of p.req.reads.discOnly) tables.add(t)
+    }
+    const db = await node.conn.get()
+    const tx = db.transaction([META, LOG, ...node.storesOf(tables)], 'readwrite', { durability: 'strict' }) as unknown as Tx
+    const done = tx.done
+    done.catch(() => undefined)
+    const accepted: { p: Pending; entry: LogEntry; counters: number[] }[] = []
+    try {
+      // 1. catch up
+      const meta = tx.objectStore(META)
+      let lsn = ((await meta.get('lsn')) as number | undefined) ?? 0
+      if (lsn > node.applied) {
+        const missed = (await tx.objectStore(LOG).getAll(IDBKeyRange.lowerBound(node.applied, true))) as LogEntry[]
+        node.applyEntries(missed, lsn, 'tab')
+      }
+      // 2. validate and resolve, request by request
+      const group = new Overlay()
+      const outcomes = new Map<Pending, 'conflict' | RequestError>()
+      for (const p of batch) {
+        if (!(await this.valid(p.req.reads, group, tx))) {
+          outcomes.set(p, 'conflict')
+          continue
+        }
+        const mine = new Overlay()
+        try {
+          const { ops, counters } = await this.resolve(p.req.writes, group, mine, tx)
+          lsn++
+          const entry: LogEntry = { lsn, cid: newId('c-'), tab: node.tab, ops }
+          accepted.push({ p, entry, counters })
+          group.absorb(mine)
+        } catch (e) {
+          if (!(e instanceof RequestError)) throw e
+          outcomes.set(p, e)
+        }
+      }
+      // 3. write
+      if (accepted.length > 0) {
+        const log = tx.objectStore(LOG)
+        for (const { entry } of accepted) {
+          node.localCids.add(entry.cid)
+          for (const op of entry.ops) this.writeOp(tx, op)
+          void log.put(entry, entry.lsn)
+        }
+        void meta.put(lsn, 'lsn')
+      }
+      try {
+        await done
+      } catch (e) {
+        if (accepted.length === 0 || !(await this.landed(accepted[0]?.entry))) throw e
+      }
+      // 4. apply, acknowledge, announce
+      for (const { entry } of accepted) {
+        node.applyEntry(entry, 'local')
+        node.localCids.delete(entry.cid)
+      }
+      for (const { p, entry, counters } of accepted) p.resolve({ lsn: entry.lsn, counters })
+      for (const [p, o] of outcomes) {
+        if (o === 'conflict') p.resolve('conflict')
+        else p.reject(o.inner)
+      }
+      if (accepted.length > 0) node.announce(lsn)
+    } catch (e) {
+      for (const { entry } of accepted) node.localCids.delete(entry.cid)
+      try {
+        tx.abort()
+      } catch {
+        // already finished
+      }
+      throw e
+    }
+  }
+
+  /** True when the entry's commit id is in the log: the commit landed though no ack was seen. */
+  private async landed(entry: LogEntry | undefined): Promise<boolean> {
+    if (!entry) return false
+    try {
+      const db = await this.node.conn.get()
+      const found = (await db.get(LOG, entry.lsn)) as LogEntry | undefined
+      return found?.cid === entry.cid
+    } catch {
+      return false
+    }
+  }
+
+  private writeOp(tx: Tx, op: LogOp): void {
+    if (op.k === 'schema') return
+    const rt = this.node.catalog.tables.get(op.t)
+    if (!rt?.disc) return
+    const store = tx.objectStore(storeName(rt.def))
+    if (op.k === 'clear') void store.clear()
+    else writeChange(store, rt.def, op)
+  }
+
+  /** The records of a key as of now (memory, or the disc_only store inside the commit). */
+  private async current(rt: TableRuntime, key: Key, group: Overlay, mine: Overlay, tx: Tx): Promise<readonly Rec[]> {
+    const t = rt.def.name
+    const o = mine.get(t, key) ?? group.get(t, key)
+    if (o !== undefined) return o
+    if (rt.mem) return rt.mem.readSync(key)
+    const rows = await tx.objectStore(storeName(rt.def)).getAll(keyRange(rt.def, key))
+    return rows.map((r) => adoptRecord(r as Record<string, unknown>))
+  }
+
+  private async valid(reads: ReadSet | null, group: Overlay, tx: Tx): Promise<boolean> {
+    if (!reads) return true
+    const catalog = this.node.catalog
+    for (const [t, v] of reads.tables) {
+      const rt = catalog.tables.get(t)
+      if (!rt || rt.version !== v || group.touched.has(t)) return false
+    }
+    for (const r of reads.keys) {
+      const rt = catalog.tables.get(r.t)
+      if (!rt) return false
+      if (group.get(r.t, r.key) !== undefined) return false
+      if (rt.mem) {
+        if ((rt.mem.slot(r.key)?.v ?? 0) !== r.v) return false
+      } else {
+        const rows = await tx.objectStore(storeName(rt.def)).getAll(keyRange(rt.def, r.key))
+        if (canonical(rows.map((x) => adoptRecord(x as Record<string, unknown>))) !== r.v) return false
+      }
+    }
+    return true
+  }
+
+  private async resolve(
+    writes: WriteSet,
+    group: Overlay,
+    mine: Overlay,
+    tx: Tx,
+  ): Promise<{ ops: LogOp[]; counters: number[] }> {
+    const ops: LogOp[] = []
+    const counters: number[] = []
+    for (const [t, tw] of writes.tables) {
+      const rt = this.node.catalog.tables.get(t)
+      if (!rt) throw new RequestError(new NoSuchTableError(t))
+      if (tw.clear) {
+        ops.push({ k: 'clear', t })
+        mine.clear(t)
+      }
+      const bag = rt.def.type === 'bag'
+      for (const kw of tw.keys.values()) {
+        const old = await this.current(rt, kw.key, group, mine, tx)
+        let recs = old
+        const intents: Intent[] = []
+        for (const pi of kw.intents) {
+          const intent = 'c' in pi ? this.counter(rt, kw.key, recs, pi.c, counters) : pi
+          intents.push(intent)
+          recs = applyIntent(recs, intent, bag)
+        }
+        const op: PutOp = { k: 'put', t, key: kw.key, old, recs, i: intents }
+        ops.push(op)
+        mine.set(t, kw.key, recs)
+      }
+    }
+    return { ops, counters }
+  }
+
+  private counter(rt: TableRuntime, key: Key, recs: readonly Rec[], incr: number, out: number[]): Intent {
+    const [keyAttr, valAttr] = rt.def.attributes as [string, string]
+    const cur = recs[0]?.[valAttr] ?? 0
+    if (typeof cur !== 'number') {
+      throw new RequestError(new WebnesiaError('combine_error', `counter ${rt.def.name} has a non-numeric value`))
+    }
+    const next = Math.max(0, cur + incr)
+    out.push(next)
+    const rec = Object.freeze({ [keyAttr]: key, [valAttr]: next })
+    return { w: rec }
+  }
+}
