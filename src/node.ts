@@ -23,7 +23,7 @@ import { Connection, LOG, META, SCHEMA, TABS } from './log/connection.js'
 import { newId, type LogEntry } from './log/entry.js'
 import { TabLink, type TabMessage, type TableSnapshot } from './log/tabs.js'
 import { groupRows } from './storage/idb-table.js'
-import type { Rec } from './storage/record.js'
+import { adoptRecord, type Intent, type Rec } from './storage/record.js'
 import type { Key } from './storage/term.js'
 import { Subscriptions, type Origin } from './events/subscriptions.js'
 import type { TableDef } from './schema/table-def.js'
@@ -102,8 +102,10 @@ export class LocalNode {
     const defs = (await tx.objectStore(SCHEMA).getAll()) as TableDef[]
     void tx.objectStore(TABS).put({ applied: lsn, at: Date.now() }, this.tab)
     const loaded: { def: TableDef; rows: unknown[] }[] = []
+    const counts = new Map<string, number>()
     for (const def of defs) {
       if (def.storage === 'disc_copies') loaded.push({ def, rows: await tx.objectStore(storeName(def)).getAll() })
+      else if (def.storage === 'disc_only_copies') counts.set(def.name, await tx.objectStore(storeName(def)).count())
     }
     await tx.done
     const keepRam = first ? null : this.catalog
@@ -111,6 +113,7 @@ export class LocalNode {
     const fresh = new Catalog(this.conn)
     for (const def of defs) {
       const rt = fresh.add(def, lsn)
+      rt.discCount = counts.get(def.name) ?? 0
       const old = keepRam?.tables.get(def.name)
       if (def.storage === 'ram_copies' && old?.mem && old.def.cookie === def.cookie) {
         for (const s of old.mem.slots()) rt.mem?.apply({ key: s.key, old: [], recs: s.recs }, s.v)
@@ -238,7 +241,7 @@ export class LocalNode {
     for (const e of entries) {
       if (e.lsn <= this.applied) continue
       if (e.lsn !== this.applied + 1) throw new GapError(`log gap at ${String(this.applied + 1)}`)
-      this.applyEntry(e, e.peer !== undefined ? 'peer' : this.localCids.has(e.cid) ? 'local' : origin)
+      this.applyEntry(adoptEntry(e), e.peer !== undefined ? 'peer' : this.localCids.has(e.cid) ? 'local' : origin)
     }
     if (this.applied < upTo) throw new GapError(`log ends at ${String(this.applied)}, expected ${String(upTo)}`)
   }
@@ -266,8 +269,13 @@ export class LocalNode {
       const rt = this.catalog.tables.get(op.t)
       if (!rt || rt.loadedAt >= lsn) continue
       rt.version = lsn
-      if (op.k === 'clear') rt.mem?.clear(lsn)
-      else rt.mem?.apply(op, lsn)
+      if (op.k === 'clear') {
+        rt.mem?.clear(lsn)
+        rt.discCount = 0
+      } else {
+        rt.mem?.apply(op, lsn)
+        rt.discCount += op.recs.length - op.old.length
+      }
     }
     this.applied = lsn
     this.epoch++
@@ -344,4 +352,15 @@ export class LocalNode {
     this.link?.close()
     this.conn.close()
   }
+}
+
+/** An entry read back from the log holds plain structured clones: freeze its records before use. */
+function adoptEntry(e: LogEntry): LogEntry {
+  const adopt = (rs: readonly Rec[]): Rec[] => rs.map((r) => adoptRecord(r as Record<string, unknown>))
+  const ops = e.ops.map((op) => {
+    if (op.k !== 'put') return op
+    const i = op.i.map((x): Intent => ('w' in x ? { w: adoptRecord(x.w as Record<string, unknown>) } : 'o' in x ? { o: adoptRecord(x.o as Record<string, unknown>) } : x))
+    return { ...op, old: adopt(op.old), recs: adopt(op.recs), i }
+  })
+  return { ...e, ops }
 }

@@ -85,6 +85,7 @@ export class Subscriptions {
       const subs = this.byTable.get(op.t)
       if (!subs || subs.size === 0) continue
       if (op.k === 'clear') {
+        if (op.quiet) continue
         for (const s of [...subs]) safeCall(s.fn, s.detailed ? { type: 'clear', table: op.t, origin, old: [], tid: entry.cid } : { type: 'clear', table: op.t, origin })
         continue
       }
@@ -114,9 +115,8 @@ function safeCall<T>(fn: (ev: T) => void, ev: T): void {
   try {
     fn(ev)
   } catch (e) {
-    // A subscriber's error must not break the commit path; surface it asynchronously.
-    queueMicrotask(() => {
-      throw e
-    })
+    // A subscriber's error must not break the commit path: report it like an uncaught error.
+    if (typeof reportError === 'function') reportError(e)
+    else console.error(e)
   }
 }

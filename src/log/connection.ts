@@ -24,7 +24,7 @@
  * @module
  */
 import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb'
-import { WebnesiaError } from '../errors.js'
+import { DatabaseClosedError, WebnesiaError } from '../errors.js'
 
 /** Version of the on-disc format. */
 export const FORMAT = 1
@@ -59,7 +59,7 @@ export class Connection {
 
   /** The open connection (opening it if needed). */
   get(): Promise<IDBPDatabase> {
-    if (this.closed) return Promise.reject(new WebnesiaError('closed', 'database is closed'))
+    if (this.closed) return Promise.reject(new DatabaseClosedError())
     if (this.db) return Promise.resolve(this.db)
     this.opening ??= this.open(undefined, null).finally(() => {
       this.opening = null
@@ -91,7 +91,7 @@ export class Connection {
     })
     if (this.closed) {
       db.close()
-      throw new WebnesiaError('closed', 'database is closed')
+      throw new DatabaseClosedError()
     }
     this.db = db
     return db

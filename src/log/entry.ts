@@ -36,6 +36,8 @@ export interface PutOp {
 export interface ClearOp {
   readonly k: 'clear'
   readonly t: string
+  /** Part of a table transformation: no table event (the schema event says it). */
+  readonly quiet?: true
 }
 
 /** A table created, changed (index, attributes, copies) or deleted. */

@@ -24,6 +24,8 @@ export class TableRuntime {
   version: number
   /** Log entries up to this LSN are already reflected in the loaded copy. */
   loadedAt: number
+  /** Record count of a disc_only copy (kept from the log; memory copies count themselves). */
+  discCount = 0
 
   constructor(def: TableDef, conn: Connection, lsn: number) {
     this.def = def
@@ -36,6 +38,11 @@ export class TableRuntime {
   /** Where reads go: memory when there is a memory copy, else IndexedDB. */
   get reader(): TableReader {
     return (this.mem ?? this.disc) as TableReader
+  }
+
+  /** Number of records. */
+  get size(): number {
+    return this.mem ? this.mem.size : this.discCount
   }
 
   /** Applies a changed definition (indexes, masters) without touching the records. */

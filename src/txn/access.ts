@@ -60,7 +60,11 @@ export class Access {
   table(t: string): TableRuntime {
     this.node.check()
     if (typeof t !== 'string') throw new NoSuchTableError(String(t))
-    return this.node.catalog.get(t)
+    const rt = this.node.catalog.get(t)
+    if (this.kind === 'ets' && rt.def.storage !== 'ram_copies') {
+      throw new WebnesiaError('bad_type', `ets context: ${t} is not a ram_copies table`)
+    }
+    return rt
   }
 
   // ---- consistency of a transaction's view ----
@@ -168,7 +172,7 @@ export class Access {
     const blind = p.cleared || (last !== undefined && (('w' in last && !bag) || ('d' in last)))
     const base = blind ? EMPTY : await this.committed(rt, key)
     if (blind && last !== undefined && !p.cleared) {
-      return 'd' in last ? EMPTY : [last.w]
+      return 'w' in last ? [last.w] : EMPTY
     }
     return applyIntents(base, p.intents, bag)
   }

@@ -21,7 +21,7 @@
  * @module
  */
 import type { IDBPTransaction } from 'idb'
-import { NoSuchTableError, WebnesiaError, mapStorageError } from '../errors.js'
+import { DatabaseClosedError, NoSuchTableError, WebnesiaError, mapStorageError } from '../errors.js'
 import { LOG, META } from '../log/connection.js'
 import { newId, type LogEntry, type LogOp, type PutOp } from '../log/entry.js'
 import { GapError, type LocalNode } from '../node.js'
@@ -138,7 +138,7 @@ export class Committer {
           else await this.node.catchUp().catch(() => undefined)
           continue
         }
-        const err = this.node.closed ? new WebnesiaError('closed', 'database is closed') : mapStorageError(e)
+        const err = this.node.closed ? new DatabaseClosedError() : mapStorageError(e)
         for (const p of batch) p.reject(err)
         return
       }
@@ -168,6 +168,7 @@ export class Committer {
       // 2. validate and resolve, request by request
       const group = new Overlay()
       const outcomes = new Map<Pending, 'conflict' | RequestError>()
+      const readOnly: Pending[] = []
       for (const p of batch) {
         if (!(await this.valid(p.req.reads, group, tx))) {
           outcomes.set(p, 'conflict')
@@ -176,6 +177,11 @@ export class Committer {
         const mine = new Overlay()
         try {
           const { ops, counters } = await this.resolve(p.req.writes, group, mine, tx)
+          if (ops.length === 0) {
+            // A read-only request validated inside the commit (disc_only reads): nothing to log.
+            readOnly.push(p)
+            continue
+          }
           lsn++
           const entry: LogEntry = { lsn, cid: newId('c-'), tab: node.tab, ops }
           accepted.push({ p, entry, counters })
@@ -206,6 +212,7 @@ export class Committer {
         node.localCids.delete(entry.cid)
       }
       for (const { p, entry, counters } of accepted) p.resolve({ lsn: entry.lsn, counters })
+      for (const p of readOnly) p.resolve({ lsn: node.applied, counters: [] })
       for (const [p, o] of outcomes) {
         if (o === 'conflict') p.resolve('conflict')
         else p.reject(o.inner)

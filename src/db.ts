@@ -1,0 +1,306 @@
+/**
+ * The public handle: {@link openDatabase} and {@link Database}. Everything here validates its
+ * arguments and delegates: schema changes to `schema/ddl.ts`, activities to `txn/runner.ts`,
+ * dirty operations to a dirty {@link Transaction}, events to `events/subscriptions.ts`.
+ *
+ * @module
+ */
+import { NoSuchTableError, WebnesiaError } from './errors.js'
+import type { SystemEvent, TableEvent, DetailedTableEvent, SubscriptionSpec } from './events/subscriptions.js'
+import { LocalNode } from './node.js'
+import * as ddl from './schema/ddl.js'
+import { systemInfo, tableInfo, type SystemInfoItem, type TableInfoItem } from './schema/info.js'
+import { checkTableName, type TableOptions } from './schema/table-def.js'
+import type { SelectContinuation } from './query/executor.js'
+import { checkKey, type Key } from './storage/term.js'
+import type { ActivityKind } from './txn/access.js'
+import { Committer } from './txn/committer.js'
+import { Runner, type TransactionOptions } from './txn/runner.js'
+import type { Row, SelectChunk, Transaction } from './txn/transaction.js'
+import { WriteSet } from './txn/write-set.js'
+
+/** Options of {@link openDatabase}. */
+export interface OpenOptions {
+  /** The database name: every tab opening the same name is part of the same node. */
+  name: string
+  /** The node id to use when this device's database is created (default: a random id). */
+  node?: string
+}
+
+/**
+ * Opens (or creates) the node `name` in this tab.
+ *
+ * @example
+ * const db = await openDatabase({ name: 'shop' })
+ * await db.createTable('stock', { attributes: ['sku', 'count'] })
+ */
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  if (typeof opts !== 'object' || opts === null) throw new WebnesiaError('badarg', 'openDatabase: options must be an object')
+  if (typeof opts.name !== 'string' || opts.name.length === 0) throw new WebnesiaError('badarg', 'openDatabase: name must be a non-empty string')
+  if (opts.node !== undefined && (typeof opts.node !== 'string' || opts.node.length === 0)) {
+    throw new WebnesiaError('badarg', 'openDatabase: node must be a non-empty string')
+  }
+  const node = new LocalNode(opts.name)
+  try {
+    await node.open(opts.node)
+  } catch (e) {
+    await node.close()
+    throw e
+  }
+  return new Database(node)
+}
+
+/** A fn run by an activity. */
+export type ActivityFn<T> = (t: Transaction) => Promise<T> | T
+
+/** One tab's handle on a node. */
+export class Database {
+  private readonly committer: Committer
+  private readonly runner: Runner
+  private dirtyHandle: Transaction | null = null
+
+  /** @internal Use {@link openDatabase}. */
+  constructor(private readonly local: LocalNode) {
+    this.committer = new Committer(local)
+    this.runner = new Runner(local, this.committer)
+  }
+
+  /** The node id (stable across reloads, kept in IndexedDB). */
+  get node(): string {
+    return this.local.nodeId
+  }
+
+  /** The database name. */
+  get name(): string {
+    return this.local.name
+  }
+
+  /** Closes this tab's handle; later calls reject with `DatabaseClosedError`. */
+  close(): Promise<void> {
+    return this.local.close()
+  }
+
+  // ---- schema ----
+
+  /** Creates a table (API.md, "Schema"). */
+  createTable(name: string, opts: TableOptions): Promise<void> {
+    return this.guard(() => ddl.createTable(this.local, name, opts))
+  }
+  /** Deletes a table and its records. */
+  deleteTable(name: string): Promise<void> {
+    return this.guard(() => ddl.deleteTable(this.local, name))
+  }
+  /** Removes every record of a table. */
+  clearTable(name: string): Promise<void> {
+    return this.guard(async () => {
+      checkTableName(name)
+      this.local.catalog.get(name)
+      const ws = new WriteSet()
+      ws.clear(name)
+      await this.dirty().access.commitDirty(ws)
+    })
+  }
+  /** Adds a secondary index. */
+  addTableIndex(name: string, attr: string): Promise<void> {
+    return this.guard(() => ddl.addTableIndex(this.local, name, attr))
+  }
+  /** Drops a secondary index. */
+  delTableIndex(name: string, attr: string): Promise<void> {
+    return this.guard(() => ddl.delTableIndex(this.local, name, attr))
+  }
+  /** Rewrites every record through `fn` (undefined deletes it), optionally under new attributes. */
+  transformTable(
+    name: string,
+    fn: (old: Record<string, unknown>) => Record<string, unknown> | undefined,
+    newAttributes?: readonly string[],
+  ): Promise<void> {
+    return this.guard(() => ddl.transformTable(this.local, name, fn, newAttributes))
+  }
+  /** Whose copy of the table wins after a partition (kept in the table's definition). */
+  setMasterNodes(name: string, nodes: readonly string[]): Promise<void> {
+    return this.guard(() => ddl.setMasterNodes(this.local, name, nodes))
+  }
+  /** An item of a table's information (API.md lists them); 'all' gives every item. */
+  tableInfo(name: string, item: TableInfoItem): unknown {
+    this.local.check()
+    return tableInfo(this.local, this.local.catalog.get(name), item)
+  }
+  /** An item of the node's information. */
+  systemInfo(item: SystemInfoItem): unknown {
+    this.local.check()
+    return systemInfo(this.local, item)
+  }
+  /**
+   * Resolves once every table is available here; rejects with code 'timeout' (and the missing
+   * tables in the message) after `timeoutMs`.
+   */
+  waitForTables(tables: readonly string[], timeoutMs = Infinity): Promise<void> {
+    return this.guard(async () => {
+      if (!Array.isArray(tables)) throw new WebnesiaError('badarg', 'waitForTables: tables must be an array')
+      await this.local.catchUp()
+      const missing = (): string[] => tables.filter((t) => !this.local.catalog.has(t))
+      if (missing().length === 0) return
+      await new Promise<void>((resolve, reject) => {
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const off = this.local.subs.addSystem(() => {
+          if (missing().length > 0) return
+          off()
+          if (timer !== undefined) clearTimeout(timer)
+          resolve()
+        })
+        if (Number.isFinite(timeoutMs)) {
+          timer = setTimeout(() => {
+            off()
+            reject(new WebnesiaError('timeout', `waitForTables: not available: ${missing().join(', ')}`))
+          }, timeoutMs)
+        }
+      })
+    })
+  }
+
+  // ---- activities ----
+
+  /** Runs `fn` as a serializable transaction, retried on conflict (API.md, "Transactions"). */
+  transaction<T>(fn: ActivityFn<T>, opts?: TransactionOptions): Promise<T> {
+    return this.guard(() => this.runner.run('transaction', fn, opts))
+  }
+  /** As {@link transaction}; also waits for every connected node holding a copy. */
+  syncTransaction<T>(fn: ActivityFn<T>, opts?: TransactionOptions): Promise<T> {
+    return this.guard(() => this.runner.run('sync_transaction', fn, opts))
+  }
+  /** Runs `fn` in an access context of the given kind (API.md, "Access contexts"). */
+  activity<T>(kind: ActivityKind, fn: ActivityFn<T>, opts?: TransactionOptions): Promise<T> {
+    return this.guard(() => this.runner.run(kind, fn, opts))
+  }
+  /** `activity('async_dirty', fn)`. */
+  asyncDirty<T>(fn: ActivityFn<T>): Promise<T> {
+    return this.activity('async_dirty', fn)
+  }
+  /** `activity('sync_dirty', fn)`. */
+  syncDirty<T>(fn: ActivityFn<T>): Promise<T> {
+    return this.activity('sync_dirty', fn)
+  }
+  /** `activity('ets', fn)`: memory only, ram_copies tables only. */
+  ets<T>(fn: ActivityFn<T>): Promise<T> {
+    return this.activity('ets', fn)
+  }
+
+  // ---- dirty operations ----
+
+  private dirty(): Transaction {
+    this.local.check()
+    this.dirtyHandle ??= this.runner.dirtyHandle()
+    return this.dirtyHandle
+  }
+
+  /** Records with `key`, read without a transaction. */
+  dirtyRead<T extends Row = Row>(tab: string, key: Key): Promise<T[]> {
+    return this.guard(() => this.dirty().read<T>(tab, key))
+  }
+  /** Writes a record at once (durable when the promise resolves). */
+  dirtyWrite(tab: string, record: Row): Promise<void> {
+    return this.guard(() => this.dirty().write(tab, record))
+  }
+  /** Deletes every record of `key`. */
+  dirtyDelete(tab: string, key: Key): Promise<void> {
+    return this.guard(() => this.dirty().delete(tab, key))
+  }
+  /** Deletes exactly this record. */
+  dirtyDeleteObject(tab: string, record: Row): Promise<void> {
+    return this.guard(() => this.dirty().deleteObject(tab, record))
+  }
+  dirtyFirst(tab: string): Promise<Key | undefined> {
+    return this.guard(() => this.dirty().first(tab))
+  }
+  dirtyLast(tab: string): Promise<Key | undefined> {
+    return this.guard(() => this.dirty().last(tab))
+  }
+  dirtyNext(tab: string, key: Key): Promise<Key | undefined> {
+    return this.guard(() => this.dirty().next(tab, key))
+  }
+  dirtyPrev(tab: string, key: Key): Promise<Key | undefined> {
+    return this.guard(() => this.dirty().prev(tab, key))
+  }
+  dirtyAllKeys(tab: string): Promise<Key[]> {
+    return this.guard(() => this.dirty().allKeys(tab))
+  }
+  /**
+   * The records of the n-th key (0-based) in term order; `undefined` past the last one.
+   * (Mnesia's slots are hash buckets; here a slot is one key, so iterating 0, 1, 2, … visits
+   * every record once.)
+   */
+  dirtySlot<T extends Row = Row>(tab: string, n: number): Promise<T[] | undefined> {
+    return this.guard(async () => {
+      if (!Number.isInteger(n) || n < 0) throw new WebnesiaError('badarg', `dirtySlot: bad slot ${String(n)}`)
+      const keys = await this.dirty().allKeys(tab)
+      const k = keys[n]
+      return k === undefined ? undefined : this.dirty().read<T>(tab, k)
+    })
+  }
+  dirtyMatchObject<T extends Row = Row>(tab: string, pattern: Row): Promise<T[]> {
+    return this.guard(() => this.dirty().matchObject<T>(tab, pattern))
+  }
+  /** Results of a match specification; with `n`, chunked (see `selectContinue`). */
+  dirtySelect<T = unknown>(tab: string, spec: unknown): Promise<T[]>
+  dirtySelect<T = unknown>(tab: string, spec: unknown, n: number): Promise<SelectChunk<T> | null>
+  dirtySelect(tab: string, spec: unknown, n?: number): Promise<unknown> {
+    return this.guard<unknown>(() => (n === undefined ? this.dirty().select(tab, spec) : this.dirty().select(tab, spec, n)))
+  }
+  /** The next chunk of a chunked `dirtySelect`. */
+  selectContinue<T = unknown>(cont: SelectContinuation): Promise<SelectChunk<T> | null> {
+    return this.guard(() => this.dirty().selectContinue<T>(cont))
+  }
+  dirtyIndexRead<T extends Row = Row>(tab: string, value: unknown, attr: string): Promise<T[]> {
+    return this.guard(() => this.dirty().indexRead<T>(tab, value, attr))
+  }
+  dirtyIndexMatchObject<T extends Row = Row>(tab: string, pattern: Row, attr: string): Promise<T[]> {
+    return this.guard(() => this.dirty().indexMatchObject<T>(tab, pattern, attr))
+  }
+  /**
+   * Atomically adds `incr` to the counter `key` of a two-attribute table and returns the new
+   * value. A missing counter starts at 0; a counter never goes below 0 (Mnesia's rule).
+   */
+  dirtyUpdateCounter(tab: string, key: Key, incr: number): Promise<number> {
+    return this.guard(async () => {
+      this.local.check()
+      const rt = this.local.catalog.get(tab)
+      if (rt.def.type === 'bag' || rt.def.attributes.length !== 2) {
+        throw new WebnesiaError('combine_error', `${tab}: counters need a set or ordered_set table with exactly 2 attributes`)
+      }
+      checkKey(key)
+      if (typeof incr !== 'number' || !Number.isFinite(incr)) throw new WebnesiaError('badarg', `dirtyUpdateCounter: bad increment ${String(incr)}`)
+      const ws = new WriteSet()
+      ws.add(tab, key, { c: incr })
+      const [v] = await this.dirty().access.commitDirty(ws)
+      return v as number
+    })
+  }
+
+  // ---- events ----
+
+  /**
+   * Subscribes to a table's events (`{ table, detail }`) or to system events (`'system'`).
+   * Returns the unsubscribe function.
+   */
+  subscribe(spec: { table: string; detail?: 'simple' }, fn: (ev: TableEvent) => void): () => void
+  subscribe(spec: { table: string; detail: 'detailed' }, fn: (ev: DetailedTableEvent) => void): () => void
+  subscribe(spec: 'system', fn: (ev: SystemEvent) => void): () => void
+  subscribe(spec: SubscriptionSpec, fn: (ev: never) => void): () => void {
+    this.local.check()
+    if (typeof fn !== 'function') throw new WebnesiaError('badarg', 'subscribe: fn must be a function')
+    if (spec === 'system') return this.local.subs.addSystem(fn as (ev: SystemEvent) => void)
+    if (typeof spec !== 'object' || spec === null || typeof spec.table !== 'string') {
+      throw new WebnesiaError('badarg', "subscribe: spec must be { table } or 'system'")
+    }
+    const detail = spec.detail ?? 'simple'
+    if (detail !== 'simple' && detail !== 'detailed') throw new WebnesiaError('badarg', `subscribe: bad detail ${String(detail)}`)
+    if (!this.local.catalog.has(spec.table)) throw new NoSuchTableError(spec.table)
+    return this.local.subs.addTable(spec.table, detail === 'detailed', fn as (ev: TableEvent | DetailedTableEvent) => void)
+  }
+
+  /** Runs `fn` as an async call, turning synchronous throws into rejections. */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    this.local.check()
+    return fn()
+  }
+}

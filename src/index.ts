@@ -1,0 +1,37 @@
+/**
+ * webnesia: Mnesia's data model and transactions for the browser.
+ *
+ * @example
+ * import { openDatabase } from 'webnesia'
+ * const db = await openDatabase({ name: 'shop' })
+ * await db.createTable('stock', { attributes: ['sku', 'count'] })
+ * await db.transaction(async (t) => {
+ *   const [s] = await t.read('stock', 'apple')
+ *   await t.write('stock', { sku: 'apple', count: (s?.count as number ?? 0) + 1 })
+ * })
+ *
+ * @packageDocumentation
+ */
+export { openDatabase, Database } from './db.js'
+export type { OpenOptions, ActivityFn } from './db.js'
+export {
+  WebnesiaError,
+  TransactionAbortedError,
+  NoSuchTableError,
+  TableExistsError,
+  BadRecordError,
+  BadKeyError,
+  BadMatchSpecError,
+  StorageFullError,
+  DatabaseClosedError,
+} from './errors.js'
+export type { ErrorCode } from './errors.js'
+export type { TableOptions, TableType, StorageType, TableDef } from './schema/table-def.js'
+export type { TableInfoItem, SystemInfoItem } from './schema/info.js'
+export type { Key } from './storage/term.js'
+export type { Transaction, Row, SelectChunk, LockItem, ReadLock, WriteLock } from './txn/transaction.js'
+export type { TransactionOptions } from './txn/runner.js'
+export type { ActivityKind } from './txn/access.js'
+export type { SelectContinuation } from './query/executor.js'
+export type { TableEvent, DetailedTableEvent, SystemEvent, SubscriptionSpec, Origin } from './events/subscriptions.js'
+export { compareKeys } from './storage/term.js'

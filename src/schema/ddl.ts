@@ -1,0 +1,198 @@
+/**
+ * Schema changes (Mnesia's schema transactions): create, delete, transform a table, add and
+ * drop an index.
+ *
+ * Each runs in ONE IndexedDB version-change transaction, which excludes every other transaction
+ * of every tab on the database: it catches up with the log, checks the change against the schema
+ * store (the one source of truth, shared by all tabs), creates or drops object stores and
+ * indexes, writes the schema row, and appends a schema log entry under the next LSN. Every tab
+ * (this one included) then applies the entry from the log like any other commit, so schema and
+ * data changes are seen everywhere in one order.
+ *
+ * @module
+ */
+import type { IDBPDatabase, IDBPObjectStore } from 'idb'
+import { NoSuchTableError, TableExistsError, TransactionAbortedError, WebnesiaError } from '../errors.js'
+import { LOG, META, SCHEMA, type UpgradeTx } from '../log/connection.js'
+import { newId, type LogEntry, type LogOp } from '../log/entry.js'
+import { GapError, type LocalNode } from '../node.js'
+import { groupRows, writeChange } from '../storage/idb-table.js'
+import { applyIntent, exportRecord, importRecord, keyOf, type Rec } from '../storage/record.js'
+import { KeyMap, type Key } from '../storage/term.js'
+import { checkAttributes, checkIndexAttr, checkTableName, makeTableDef, storeName, type TableDef, type TableOptions } from './table-def.js'
+
+/** What a schema change does inside the version-change transaction; returns the entry's ops. */
+type Change = (db: IDBPDatabase, tx: UpgradeTx, current: TableDef | undefined) => Promise<LogOp[]>
+
+type AnyStore = IDBPObjectStore<unknown, string[], string, 'versionchange'>
+
+/** Runs one schema change and waits until this tab has applied it. */
+async function schemaChange(node: LocalNode, table: string, change: Change): Promise<void> {
+  node.check()
+  for (let attempt = 0; ; attempt++) {
+    const cid = newId('s-')
+    let lsn = 0
+    try {
+      node.localCids.add(cid)
+      lsn = await node.conn.upgrade(async (db, tx) => {
+        const meta = tx.objectStore(META)
+        const last = ((await meta.get('lsn')) as number | undefined) ?? 0
+        if (last > node.applied) {
+          const missed = (await tx.objectStore(LOG).getAll(IDBKeyRange.lowerBound(node.applied, true))) as LogEntry[]
+          node.applyEntries(missed, last, 'tab')
+        }
+        const current = (await tx.objectStore(SCHEMA).get(table)) as TableDef | undefined
+        const ops = await change(db, tx, current)
+        const entry: LogEntry = { lsn: last + 1, cid, tab: node.tab, ops }
+        void tx.objectStore(LOG).put(entry, entry.lsn)
+        void meta.put(entry.lsn, 'lsn')
+        return entry.lsn
+      })
+    } catch (e) {
+      node.localCids.delete(cid)
+      if (e instanceof GapError && attempt < 3) {
+        await node.reload()
+        continue
+      }
+      throw e
+    }
+    try {
+      await node.catchUp()
+      await node.waitApplied(lsn)
+    } finally {
+      node.localCids.delete(cid)
+    }
+    node.announce(lsn)
+    return
+  }
+}
+
+function exists(table: string, current: TableDef | undefined): TableDef {
+  if (!current) throw new NoSuchTableError(table)
+  return current
+}
+
+function store(tx: UpgradeTx, def: TableDef): AnyStore {
+  return tx.objectStore(storeName(def)) as unknown as AnyStore
+}
+
+/** `createTable`. */
+export async function createTable(node: LocalNode, name: string, opts: TableOptions): Promise<void> {
+  const def = makeTableDef(name, opts, newId('ck-'))
+  await schemaChange(node, name, async (db, tx, current) => {
+    if (current) throw new TableExistsError(name)
+    const sn = storeName(def)
+    if (db.objectStoreNames.contains(sn)) db.deleteObjectStore(sn)
+    if (def.storage !== 'ram_copies') {
+      const s = db.createObjectStore(sn)
+      if (def.storage === 'disc_only_copies') for (const a of def.index) s.createIndex(a, a)
+    }
+    void tx.objectStore(SCHEMA).put(def, name)
+    return Promise.resolve([{ k: 'schema', op: 'create', def }])
+  })
+}
+
+/** `deleteTable`. */
+export async function deleteTable(node: LocalNode, name: string): Promise<void> {
+  checkTableName(name)
+  await schemaChange(node, name, async (db, tx, current) => {
+    const def = exists(name, current)
+    if (db.objectStoreNames.contains(storeName(def))) db.deleteObjectStore(storeName(def))
+    void tx.objectStore(SCHEMA).delete(name)
+    return Promise.resolve([{ k: 'schema', op: 'delete', def }])
+  })
+}
+
+/** Writes a changed definition. */
+function update(tx: UpgradeTx, def: TableDef): LogOp[] {
+  void tx.objectStore(SCHEMA).put(def, def.name)
+  return [{ k: 'schema', op: 'update', def }]
+}
+
+/** `addTableIndex`. */
+export async function addTableIndex(node: LocalNode, name: string, attr: string): Promise<void> {
+  checkTableName(name)
+  await schemaChange(node, name, async (_db, tx, current) => {
+    const def = exists(name, current)
+    checkIndexAttr(def, attr)
+    if (def.index.includes(attr)) throw new TableExistsError(name, `${name}: index on ${attr} already exists`)
+    if (def.storage === 'disc_only_copies') store(tx, def).createIndex(attr, attr)
+    return Promise.resolve(update(tx, { ...def, index: [...def.index, attr], version: def.version + 1 }))
+  })
+}
+
+/** `delTableIndex`. */
+export async function delTableIndex(node: LocalNode, name: string, attr: string): Promise<void> {
+  checkTableName(name)
+  await schemaChange(node, name, async (_db, tx, current) => {
+    const def = exists(name, current)
+    if (!def.index.includes(attr)) throw new NoSuchTableError(name, `${name}: no index on ${String(attr)}`)
+    if (def.storage === 'disc_only_copies') store(tx, def).deleteIndex(attr)
+    return Promise.resolve(update(tx, { ...def, index: def.index.filter((a) => a !== attr), version: def.version + 1 }))
+  })
+}
+
+/** `setMasterNodes` on this node's definition. */
+export async function setMasterNodes(node: LocalNode, name: string, nodes: readonly string[]): Promise<void> {
+  checkTableName(name)
+  if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === 'string')) throw new WebnesiaError('badarg', 'master nodes must be node ids')
+  await schemaChange(node, name, async (_db, tx, current) => {
+    const def = exists(name, current)
+    return Promise.resolve(update(tx, { ...def, masterNodes: [...nodes], version: def.version + 1 }))
+  })
+}
+
+/**
+ * `transformTable`: every record goes through `fn` (its result is the new record, `undefined`
+ * deletes it), optionally under new attributes. All or nothing: a throwing `fn` or an invalid new
+ * record aborts the change. Indexes on attributes that no longer exist are dropped.
+ */
+export async function transformTable(
+  node: LocalNode,
+  name: string,
+  fn: (old: Record<string, unknown>) => Record<string, unknown> | undefined,
+  newAttributes?: readonly string[],
+): Promise<void> {
+  checkTableName(name)
+  if (typeof fn !== 'function') throw new WebnesiaError('badarg', 'transformTable: fn must be a function')
+  if (newAttributes !== undefined) checkAttributes(name, newAttributes)
+  await schemaChange(node, name, async (_db, tx, current) => {
+    const def = exists(name, current)
+    const attributes = newAttributes ? [...newAttributes] : [...def.attributes]
+    const index = def.index.filter((a) => attributes.includes(a) && a !== attributes[0])
+    const nd: TableDef = { ...def, attributes, index, version: def.version + 1 }
+    // The old records: disc stores are read inside this transaction; a ram_copies table is read
+    // from this tab's memory, which the catch-up above made current.
+    const old: Rec[] = []
+    const rt = node.catalog.tables.get(name)
+    if (def.storage === 'ram_copies') {
+      if (rt?.mem) for (const s of rt.mem.slots()) old.push(...s.recs)
+    } else {
+      groupRows(def, await store(tx, def).getAll(), (_k, recs) => old.push(...recs))
+    }
+    const bag = nd.type === 'bag'
+    const next = new KeyMap<{ key: Key; recs: readonly Rec[] }>()
+    for (const r of old) {
+      let out: unknown
+      try {
+        out = fn(exportRecord(r) as Record<string, unknown>)
+      } catch (e) {
+        throw new TransactionAbortedError(e)
+      }
+      if (out === undefined) continue
+      const rec = importRecord(nd, out)
+      const key = keyOf(nd, rec)
+      const slot = next.get(key)
+      next.set(key, { key, recs: applyIntent(slot?.recs ?? [], { w: rec }, bag) })
+    }
+    const ops: LogOp[] = [...update(tx, nd), { k: 'clear', t: name, quiet: true }]
+    if (def.storage !== 'ram_copies') {
+      const s = store(tx, def)
+      if (def.storage === 'disc_only_copies') for (const a of def.index) if (!index.includes(a)) s.deleteIndex(a)
+      void s.clear()
+      for (const { key, recs } of next.values()) writeChange(s as never, nd, { key, old: [], recs })
+    }
+    for (const { key, recs } of next.values()) ops.push({ k: 'put', t: name, key, old: [], recs, i: [] })
+    return ops
+  })
+}

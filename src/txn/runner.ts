@@ -1,0 +1,136 @@
+/**
+ * Running activities: the retry loop of optimistic transactions, nested transactions, and the
+ * dirty contexts (Mnesia's mnesia:activity/2 and mnesia_tm).
+ *
+ *     run fn against memory ──► conflict seen while reading? ──► back off, run again
+ *            │ fn threw / t.abort ──► still valid? abort with the reason : run again
+ *            ▼
+ *     read-only? validate in memory (or inside a commit for disc_only reads)
+ *     else submit {reads, writes} to the group committer ──► 'conflict' ──► back off, run again
+ *            ▼
+ *     durable: resolve with fn's value
+ *
+ * @module
+ */
+import { DatabaseClosedError, TransactionAbortedError, WebnesiaError } from '../errors.js'
+import type { LocalNode } from '../node.js'
+import { Access, ConflictSignal, type ActivityKind } from './access.js'
+import type { Committer } from './committer.js'
+import { AbortSignal, Transaction } from './transaction.js'
+
+/** Options of `db.transaction`. */
+export interface TransactionOptions {
+  /** How many times a conflicting transaction is run again. Default Infinity. */
+  retries?: number
+}
+
+const KINDS: readonly ActivityKind[] = ['transaction', 'sync_transaction', 'async_dirty', 'sync_dirty', 'ets']
+
+/** Waits a random time that grows with the attempt (bounded), so contending tabs spread out. */
+function backoff(attempt: number): Promise<void> {
+  const cap = Math.min(50, 2 ** Math.min(attempt, 6))
+  const ms = Math.random() * cap
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** Runs activities of one tab of the node. */
+export class Runner {
+  constructor(
+    private readonly node: LocalNode,
+    private readonly committer: Committer,
+  ) {}
+
+  /** Checks an activity kind. */
+  static checkKind(kind: unknown): asserts kind is ActivityKind {
+    if (!KINDS.includes(kind as ActivityKind)) throw new WebnesiaError('badarg', `unknown activity kind ${String(kind)}`)
+  }
+
+  /** A long-lived handle for dirty operations (no transaction, every write committed at once). */
+  dirtyHandle(): Transaction {
+    return new Transaction(new Access(this.node, this.committer, 'async_dirty', null), this.nest)
+  }
+
+  /** Runs a top-level activity of any kind. */
+  run<T>(kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T, opts: TransactionOptions = {}): Promise<T> {
+    Runner.checkKind(kind)
+    if (typeof fn !== 'function') return Promise.reject(new WebnesiaError('badarg', 'activity: fn must be a function'))
+    if (kind === 'transaction' || kind === 'sync_transaction') return this.transaction(kind, fn, opts.retries ?? Infinity)
+    return this.dirty(kind, fn)
+  }
+
+  private async transaction<T>(kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T, retries: number): Promise<T> {
+    if (!(retries >= 0)) throw new WebnesiaError('badarg', `retries must be >= 0, got ${String(retries)}`)
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > retries) throw new TransactionAbortedError('conflict')
+      if (attempt > 0) await backoff(attempt)
+      this.node.check()
+      const access = new Access(this.node, this.committer, kind, null)
+      const t = new Transaction(access, this.nest)
+      let value: T
+      try {
+        value = await fn(t)
+        if (t.aborted) throw t.aborted
+      } catch (e) {
+        t.finish()
+        // A transaction that saw a conflict, or whose reads are stale by now, runs again: its
+        // error may be the effect of what changed under it.
+        if (e instanceof ConflictSignal || !access.stillValid()) continue
+        throw abortError(e, this.node)
+      }
+      t.finish()
+      const reads = access.reads
+      if (access.writes.empty && reads && reads.discOnly.size === 0) {
+        if (access.stillValid()) return value
+        continue
+      }
+      const r = await this.committer.submit({ reads, writes: access.writes })
+      if (r === 'conflict') continue
+      return value
+    }
+  }
+
+  private async dirty<T>(kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T): Promise<T> {
+    this.node.check()
+    const t = new Transaction(new Access(this.node, this.committer, kind, null), this.nest)
+    try {
+      const v = await fn(t)
+      if (t.aborted) throw t.aborted
+      return v
+    } catch (e) {
+      throw abortError(e, this.node)
+    } finally {
+      t.finish()
+    }
+  }
+
+  /** Nested activities: a child transaction of a transaction; any kind inside a dirty context. */
+  private readonly nest = async <T>(parent: Transaction, kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T): Promise<T> => {
+    Runner.checkKind(kind)
+    const pa = parent.access
+    // Inside a transaction every nested activity keeps transaction semantics (seed 004, 5.6).
+    const childKind: ActivityKind = pa.transactional ? pa.kind : kind
+    if (!pa.transactional && (kind === 'transaction' || kind === 'sync_transaction')) {
+      return this.run(kind, fn)
+    }
+    const access = new Access(this.node, this.committer, childKind, pa)
+    const t = new Transaction(access, this.nest)
+    try {
+      const v = await fn(t)
+      if (t.aborted) throw t.aborted
+      if (pa.transactional) pa.writes.merge(access.writes)
+      return v
+    } catch (e) {
+      if (e instanceof ConflictSignal) throw e // the whole transaction restarts
+      throw abortError(e, this.node)
+    } finally {
+      t.finish()
+    }
+  }
+}
+
+function abortError(e: unknown, node: LocalNode): WebnesiaError {
+  if (node.closed && !(e instanceof AbortSignal)) return new DatabaseClosedError()
+  if (e instanceof AbortSignal) return new TransactionAbortedError(e.reason)
+  if (e instanceof TransactionAbortedError) return new TransactionAbortedError(e.reason, { cause: e })
+  return new TransactionAbortedError(e)
+}

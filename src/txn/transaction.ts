@@ -1,0 +1,290 @@
+/**
+ * The object a transaction (or any activity) function receives: Mnesia's operations on `t`.
+ *
+ * Every operation validates its input first (a bad table, record, key or spec throws its typed
+ * error and records nothing), then reads or writes through the {@link Access} of the context.
+ * Once the activity has finished, the handle is dead: further calls throw `no_transaction`.
+ *
+ * @module
+ */
+import { WebnesiaError } from '../errors.js'
+import { compileMatchSpec } from '../query/match-spec.js'
+import { compilePattern } from '../query/pattern.js'
+import { collect, runQuery, SelectContinuation } from '../query/executor.js'
+import type { TableRuntime } from '../schema/catalog.js'
+import { checkIndexAttr } from '../schema/table-def.js'
+import { exportRecord, exportRecords, importRecord, keyOf } from '../storage/record.js'
+import { checkKey, type Key } from '../storage/term.js'
+import { exportKey, tableInfo, type TableInfoItem } from '../schema/info.js'
+import type { Access, ActivityKind } from './access.js'
+
+/** A record as the application sees it. */
+export type Row = Record<string, unknown>
+
+/** Lock kinds of `read`. */
+export type ReadLock = 'read' | 'write'
+/** Lock kinds of `write`. */
+export type WriteLock = 'write' | 'sticky_write'
+/** What `t.lock` locks. */
+export type LockItem = { table: string } | { record: [string, Key] } | { global: [string, readonly string[]] }
+
+/** Thrown by `t.abort(reason)`; becomes a TransactionAbortedError carrying `reason`. */
+export class AbortSignal extends Error {
+  constructor(readonly reason: unknown) {
+    super('transaction aborted by t.abort')
+  }
+}
+
+/** One chunk of a chunked select. */
+export interface SelectChunk<T = unknown> {
+  readonly results: T[]
+  readonly cont: SelectContinuation
+}
+
+/** Runs nested activities (set by the transaction runner). */
+export type NestedRunner = <T>(parent: Transaction, kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T) => Promise<T>
+
+/**
+ * The operations of an activity. All return promises. See API.md, "Transactions".
+ */
+export class Transaction {
+  private live = true
+  /** Set when `abort` was called, even if the function caught the signal. */
+  aborted: AbortSignal | null = null
+
+  /** @internal */
+  constructor(
+    /** @internal */ readonly access: Access,
+    private readonly nested: NestedRunner,
+  ) {}
+
+  /** The kind of context this handle runs in. */
+  get kind(): ActivityKind {
+    return this.access.kind
+  }
+
+  /** @internal Ends the handle: later calls throw. */
+  finish(): void {
+    this.live = false
+  }
+
+  private table(tab: string): TableRuntime {
+    if (!this.live) throw new WebnesiaError('aborted', 'no_transaction: this transaction has finished')
+    if (this.aborted) throw this.aborted
+    return this.access.table(tab)
+  }
+
+  // ---- reads ----
+
+  /** The records with `key` (`[]`, `[record]`, or a bag's records). `lock` is accepted for Mnesia compatibility. */
+  async read<T extends Row = Row>(tab: string, key: Key, lock: ReadLock = 'read'): Promise<T[]> {
+    const rt = this.table(tab)
+    checkKey(key)
+    checkLock(lock, ['read', 'write'])
+    return exportRecords(await this.access.read(rt, key)) as T[]
+  }
+
+  /** `read(tab, key, 'write')`. */
+  wread<T extends Row = Row>(tab: string, key: Key): Promise<T[]> {
+    return this.read<T>(tab, key, 'write')
+  }
+
+  /** Records matching a pattern (API.md, "Patterns"). */
+  async matchObject<T extends Row = Row>(tab: string, pattern: Row): Promise<T[]> {
+    const rt = this.table(tab)
+    return (await collect(this.access, rt, compilePattern(rt.def, pattern))) as T[]
+  }
+
+  /** Results of a match specification; with `n`, the first chunk of at most n results or null. */
+  select<T = unknown>(tab: string, spec: unknown): Promise<T[]>
+  select<T = unknown>(tab: string, spec: unknown, n: number): Promise<SelectChunk<T> | null>
+  async select(tab: string, spec: unknown, n?: number): Promise<unknown[] | SelectChunk | null> {
+    const rt = this.table(tab)
+    const matcher = compileMatchSpec(rt.def, spec)
+    if (n === undefined) return collect(this.access, rt, matcher)
+    if (!Number.isInteger(n) || n < 1) throw new WebnesiaError('badarg', `select chunk size must be a positive integer, got ${String(n)}`)
+    return new SelectContinuation(runQuery(this.access, rt, matcher, n), n, this.access).chunk()
+  }
+
+  /** The next chunk of a chunked select started in this context, or null at the end. */
+  async selectContinue<T = unknown>(cont: SelectContinuation): Promise<SelectChunk<T> | null> {
+    this.table0()
+    if (!(cont instanceof SelectContinuation) || !this.owns(cont.owner)) {
+      throw new WebnesiaError('badarg', 'not a continuation of this context')
+    }
+    return (await cont.chunk()) as SelectChunk<T> | null
+  }
+
+  /** Records whose indexed attribute `attr` equals `value`. */
+  async indexRead<T extends Row = Row>(tab: string, value: unknown, attr: string): Promise<T[]> {
+    const rt = this.table(tab)
+    checkIndexed(rt, attr)
+    return exportRecords(await this.access.indexRead(rt, attr, value)) as T[]
+  }
+
+  /** Records matching a pattern that binds the indexed attribute `attr`. */
+  async indexMatchObject<T extends Row = Row>(tab: string, pattern: Row, attr: string): Promise<T[]> {
+    const rt = this.table(tab)
+    checkIndexed(rt, attr)
+    const matcher = compilePattern(rt.def, pattern)
+    if (!matcher.clauses.every((c) => c.attrs.has(attr))) {
+      throw new WebnesiaError('badarg', `indexMatchObject: the pattern must bind ${attr} to a value`)
+    }
+    return (await collect(this.access, rt, matcher)) as T[]
+  }
+
+  /** Folds over every record in term order of keys. `fn` may be async. */
+  foldl<A, T extends Row = Row>(fn: (record: T, acc: A) => A | Promise<A>, acc: A, tab: string): Promise<A> {
+    return this.fold(fn, acc, tab, false)
+  }
+
+  /** Folds over every record in reverse term order of keys. */
+  foldr<A, T extends Row = Row>(fn: (record: T, acc: A) => A | Promise<A>, acc: A, tab: string): Promise<A> {
+    return this.fold(fn, acc, tab, true)
+  }
+
+  private async fold<A, T>(fn: (record: T, acc: A) => A | Promise<A>, acc: A, tab: string, reverse: boolean): Promise<A> {
+    const rt = this.table(tab)
+    if (typeof fn !== 'function') throw new WebnesiaError('badarg', 'fold: fn must be a function')
+    let a = acc
+    for await (const recs of this.access.scan(rt, {}, reverse, 500)) {
+      for (const r of recs) a = await fn(exportRecord(r) as T, a)
+    }
+    return a
+  }
+
+  /** The first key in term order, or undefined. */
+  first(tab: string): Promise<Key | undefined> {
+    return this.step(tab, undefined, 1)
+  }
+  /** The last key in term order, or undefined. */
+  last(tab: string): Promise<Key | undefined> {
+    return this.step(tab, undefined, -1)
+  }
+  /** The key after `key`, or undefined. */
+  next(tab: string, key: Key): Promise<Key | undefined> {
+    checkKey(key)
+    return this.step(tab, key, 1)
+  }
+  /** The key before `key`, or undefined. */
+  prev(tab: string, key: Key): Promise<Key | undefined> {
+    checkKey(key)
+    return this.step(tab, key, -1)
+  }
+  private async step(tab: string, from: Key | undefined, dir: 1 | -1): Promise<Key | undefined> {
+    const rt = this.table(tab)
+    const k = await this.access.step(rt, from, dir)
+    return k === undefined ? undefined : exportKey(k)
+  }
+
+  /** Every key, in term order. */
+  async allKeys(tab: string): Promise<Key[]> {
+    const rt = this.table(tab)
+    return (await this.access.allKeys(rt)).map(exportKey)
+  }
+
+  // ---- writes ----
+
+  /** Writes a record (replaces a set's record; adds to a bag). */
+  async write(tab: string, record: Row, lock: WriteLock = 'write'): Promise<void> {
+    const rt = this.table(tab)
+    checkLock(lock, ['write', 'sticky_write'])
+    const rec = importRecord(rt.def, record)
+    await this.access.write(rt, keyOf(rt.def, rec), { w: rec })
+  }
+
+  /** Removes every record of `key`. */
+  async delete(tab: string, key: Key): Promise<void> {
+    const rt = this.table(tab)
+    checkKey(key)
+    await this.access.write(rt, key, { d: true })
+  }
+
+  /** Removes exactly this record (deep-equal). */
+  async deleteObject(tab: string, record: Row): Promise<void> {
+    const rt = this.table(tab)
+    const rec = importRecord(rt.def, record)
+    await this.access.write(rt, keyOf(rt.def, rec), { o: rec })
+  }
+
+  // ---- locks ----
+
+  /**
+   * An explicit lock. Optimistic concurrency turns every lock into a read: a read lock on a
+   * table (or a write lock) makes the transaction conflict with any commit to that table before
+   * it commits; a record lock, with any commit to that key. Global locks have no meaning within
+   * one node and are accepted as no-ops.
+   */
+  async lock(item: LockItem, kind: 'read' | 'write'): Promise<void> {
+    checkLock(kind, ['read', 'write'])
+    if (typeof item !== 'object' || item === null) throw new WebnesiaError('badarg', 'lock: bad lock item')
+    if ('table' in item) {
+      this.access.lockTable(this.table(item.table))
+    } else if ('record' in item && Array.isArray(item.record)) {
+      const [tab, key] = item.record
+      const rt = this.table(tab)
+      checkKey(key)
+      await this.access.read(rt, key)
+    } else if ('global' in item) {
+      this.table0()
+    } else {
+      throw new WebnesiaError('badarg', 'lock: bad lock item')
+    }
+  }
+  /** A read lock on a whole table (phantom protection). */
+  readLockTable(tab: string): Promise<void> {
+    return this.lock({ table: tab }, 'read')
+  }
+  /** A write lock on a whole table. */
+  writeLockTable(tab: string): Promise<void> {
+    return this.lock({ table: tab }, 'write')
+  }
+
+  // ---- control ----
+
+  /** Aborts the transaction with `reason`; never returns. */
+  abort(reason: unknown): never {
+    this.table0()
+    this.aborted = new AbortSignal(reason)
+    throw this.aborted
+  }
+
+  /** As `db.tableInfo`. */
+  tableInfo(tab: string, item: TableInfoItem): Promise<unknown> {
+    const rt = this.table(tab)
+    return Promise.resolve(tableInfo(this.access.node, rt, item))
+  }
+
+  /** Runs a nested transaction: its writes become this transaction's when it succeeds. */
+  transaction<T>(fn: (t: Transaction) => Promise<T> | T): Promise<T> {
+    this.table0()
+    return this.nested(this, 'transaction', fn)
+  }
+
+  /** Runs a nested activity; inside a transaction it keeps transaction semantics (seed 004, 5.6). */
+  activity<T>(kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T): Promise<T> {
+    this.table0()
+    return this.nested(this, kind, fn)
+  }
+
+  private table0(): void {
+    if (!this.live) throw new WebnesiaError('aborted', 'no_transaction: this transaction has finished')
+  }
+
+  private owns(a: Access): boolean {
+    for (let x: Access | null = this.access; x; x = x.parent) if (x === a) return true
+    for (let x: Access | null = a; x; x = x.parent) if (x === this.access) return true
+    return false
+  }
+}
+
+function checkLock(lock: unknown, allowed: readonly string[]): void {
+  if (typeof lock !== 'string' || !allowed.includes(lock)) {
+    throw new WebnesiaError('badarg', `bad lock kind ${String(lock)}; expected ${allowed.join(' | ')}`)
+  }
+}
+
+function checkIndexed(rt: TableRuntime, attr: string): void {
+  checkIndexAttr(rt.def, attr)
+  if (!rt.def.index.includes(attr)) throw new WebnesiaError('badarg', `table ${rt.def.name} has no index on ${attr}`)
+}
