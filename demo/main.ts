@@ -1,5 +1,233 @@
-// Placeholder demo: replaced by the real demo. It only proves the library loads in a page.
-import * as webnesia from '../src/index.js'
+/**
+ * The demo: a tiny shop on webnesia's public API. Open it in two tabs: products, stock, orders
+ * and the counter stay in sync, each change flashing with its origin (this tab / another tab).
+ */
+import { openDatabase, TableExistsError, type Database, type Origin, type TableEvent } from '../src/index.js'
 
-const app = document.getElementById('app')
-if (app) app.textContent = `webnesia loaded: ${Object.keys(webnesia).length} exports`
+interface Product extends Record<string, unknown> {
+  sku: string
+  name: string
+  category: string
+  price: number
+}
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T
+
+const EXAMPLES: [string, unknown][] = [
+  ['All products (the record)', [[{ sku: '_' }, [], ['$_']]]],
+  ['Names of fruit', [[{ name: '$1', category: 'fruit' }, [], ['$1']]]],
+  ['SKU and price under 2', [[{ sku: '$1', price: '$2' }, [['<', '$2', 2]], [['$1', '$2']]]]],
+  ['Price between 1 and 5 (andalso)', [[{ sku: '$1', price: '$2' }, [['andalso', ['>=', '$2', 1], ['=<', '$2', 5]]], [{ sku: '$1', price: '$2' }]]]],
+]
+
+async function ensureTables(db: Database): Promise<void> {
+  const create = async (name: string, opts: Parameters<Database['createTable']>[1]): Promise<void> => {
+    try {
+      await db.createTable(name, opts)
+    } catch (e) {
+      if (!(e instanceof TableExistsError)) throw e
+    }
+  }
+  await create('product', { attributes: ['sku', 'name', 'category', 'price'], index: ['category'] })
+  await create('stock', { attributes: ['sku', 'count'] })
+  await create('order', { attributes: ['id', 'sku', 'qty', 'at'], type: 'ordered_set' })
+  await create('counter', { attributes: ['name', 'value'] })
+  if ((await db.dirtyAllKeys('product')).length === 0) {
+    await db.transaction(async (t) => {
+      const seed: Product[] = [
+        { sku: 'apple', name: 'Green apple', category: 'fruit', price: 0.5 },
+        { sku: 'pear', name: 'Conference pear', category: 'fruit', price: 0.7 },
+        { sku: 'tea', name: 'Sencha tea', category: 'drinks', price: 4.2 },
+      ]
+      for (const p of seed) {
+        if ((await t.read('product', p.sku)).length > 0) continue
+        await t.write('product', p)
+        await t.write('stock', { sku: p.sku, count: 20 })
+      }
+    })
+  }
+}
+
+function flash(el: Element | null, origin: Origin): void {
+  if (!el) return
+  el.classList.remove('flash-local', 'flash-tab', 'flash-peer')
+  void (el as HTMLElement).offsetWidth
+  el.classList.add(`flash-${origin}`)
+}
+
+function logEvent(text: string, origin: Origin | 'system'): void {
+  const li = document.createElement('li')
+  const tag = document.createElement('span')
+  tag.className = `origin ${origin}`
+  tag.textContent = origin === 'local' ? 'this tab' : origin === 'tab' ? 'other tab' : origin
+  li.append(tag, ' ', text)
+  const log = $('log')
+  log.prepend(li)
+  while (log.children.length > 200) log.lastElementChild?.remove()
+}
+
+function describe(ev: TableEvent): string {
+  switch (ev.type) {
+    case 'write':
+      return `${ev.table}: write ${JSON.stringify(ev.record)}`
+    case 'delete':
+      return `${ev.table}: delete ${JSON.stringify(ev.key)}`
+    case 'delete_object':
+      return `${ev.table}: delete_object ${JSON.stringify(ev.record)}`
+    case 'clear':
+      return `${ev.table}: cleared`
+  }
+}
+
+async function renderProducts(db: Database, changed?: { sku: string; origin: Origin }): Promise<void> {
+  const products = (await db.dirtyMatchObject<Product>('product', {})).sort((a, b) => a.sku.localeCompare(b.sku))
+  const rows: HTMLTableRowElement[] = []
+  for (const p of products) {
+    const [s] = await db.dirtyRead('stock', p.sku)
+    const tr = document.createElement('tr')
+    tr.dataset['sku'] = p.sku
+    const cells = [p.sku, p.name, p.category, p.price.toFixed(2), String(s?.['count'] ?? 0)]
+    cells.forEach((c, i) => {
+      const td = document.createElement('td')
+      td.textContent = c
+      if (i >= 3) td.className = 'num'
+      tr.append(td)
+    })
+    const actions = document.createElement('td')
+    const order = document.createElement('button')
+    order.textContent = 'Order'
+    order.setAttribute('aria-label', `Order one ${p.name}`)
+    order.addEventListener('click', () => void placeOrder(db, p.sku))
+    const restock = document.createElement('button')
+    restock.className = 'ghost'
+    restock.textContent = '+10'
+    restock.setAttribute('aria-label', `Restock ${p.name} by 10`)
+    restock.addEventListener('click', () => void db.dirtyUpdateCounter('stock', p.sku, 10))
+    const del = document.createElement('button')
+    del.className = 'ghost'
+    del.textContent = 'Delete'
+    del.setAttribute('aria-label', `Delete ${p.name}`)
+    del.addEventListener('click', () => {
+      void db.transaction(async (t) => {
+        await t.delete('product', p.sku)
+        await t.delete('stock', p.sku)
+      })
+    })
+    actions.append(order, ' ', restock, ' ', del)
+    tr.append(actions)
+    rows.push(tr)
+    if (changed?.sku === p.sku) flash(tr, changed.origin)
+  }
+  // Built off-document and swapped in at once: overlapping renders cannot interleave rows.
+  $('products').replaceChildren(...rows)
+}
+
+async function renderOrders(db: Database): Promise<void> {
+  const orders = await db.dirtySelect<[string, number]>('order', [[{ sku: '$1', qty: '$2' }, [], [['$1', '$2']]]])
+  $('order-count').textContent = String(orders.length)
+  $('sold').textContent = String(orders.reduce((n, [, q]) => n + q, 0))
+  const recent = await db.dirtySelect<Record<string, unknown>>('order', [[{ id: '_' }, [], ['$_']]])
+  const items = recent
+    .slice(-30)
+    .reverse()
+    .map((o) => {
+      const li = document.createElement('li')
+      li.textContent = `${String(o['sku'])} × ${String(o['qty'])} at ${new Date(o['at'] as number).toLocaleTimeString()}`
+      return li
+    })
+  $('orders').replaceChildren(...items)
+}
+
+async function placeOrder(db: Database, sku: string): Promise<void> {
+  try {
+    await db.transaction(async (t) => {
+      const [s] = await t.read('stock', sku, 'write')
+      const count = (s?.['count'] as number | undefined) ?? 0
+      if (count < 1) t.abort('out of stock')
+      await t.write('stock', { sku, count: count - 1 })
+      await t.write('order', { id: [Date.now(), crypto.randomUUID()], sku, qty: 1, at: Date.now() })
+    })
+  } catch (e) {
+    logEvent(`order of ${sku} aborted: ${(e as Error).message}`, 'local')
+  }
+}
+
+async function main(): Promise<void> {
+  const db = await openDatabase({ name: 'webnesia-demo' })
+  await ensureTables(db)
+  $('node-id').textContent = db.node
+  $('tab-id').textContent = crypto.randomUUID().slice(0, 8)
+  $('status').textContent = 'running'
+
+  db.subscribe({ table: 'product' }, (ev) => {
+    logEvent(describe(ev), ev.origin)
+    const sku = ev.type === 'delete' ? String(ev.key) : ev.type === 'clear' ? '' : String(ev.record['sku'])
+    void renderProducts(db, { sku, origin: ev.origin })
+  })
+  db.subscribe({ table: 'stock' }, (ev) => {
+    logEvent(describe(ev), ev.origin)
+    const sku = ev.type === 'delete' ? String(ev.key) : ev.type === 'clear' ? '' : String(ev.record['sku'])
+    void renderProducts(db, { sku, origin: ev.origin })
+  })
+  db.subscribe({ table: 'order' }, (ev) => {
+    logEvent(describe(ev), ev.origin)
+    void renderOrders(db)
+  })
+  db.subscribe({ table: 'counter' }, (ev) => {
+    if (ev.type !== 'write') return
+    $('counter').textContent = String(ev.record['value'])
+    flash($('counter'), ev.origin)
+  })
+  db.subscribe('system', (ev) => {
+    logEvent(JSON.stringify(ev), 'system')
+  })
+
+  $('product-form').addEventListener('submit', (e) => {
+    e.preventDefault()
+    const f = new FormData(e.target as HTMLFormElement)
+    const p: Product = {
+      sku: String(f.get('sku')).trim(),
+      name: String(f.get('name')).trim(),
+      category: String(f.get('category') ?? '').trim(),
+      price: Number(f.get('price')),
+    }
+    void db.transaction(async (t) => {
+      await t.write('product', p)
+      if ((await t.read('stock', p.sku)).length === 0) await t.write('stock', { sku: p.sku, count: 0 })
+    })
+  })
+  $('inc').addEventListener('click', () => void db.dirtyUpdateCounter('counter', 'clicks', 1))
+  $('inc100').addEventListener('click', () => {
+    for (let i = 0; i < 100; i++) void db.dirtyUpdateCounter('counter', 'clicks', 1)
+  })
+  $('reset').addEventListener('click', () => void db.dirtyWrite('counter', { name: 'clicks', value: 0 }))
+
+  const examples = $<HTMLSelectElement>('examples')
+  for (const [label] of EXAMPLES) examples.append(new Option(label))
+  const spec = $<HTMLTextAreaElement>('spec')
+  const showExample = (): void => {
+    spec.value = JSON.stringify(EXAMPLES[examples.selectedIndex]?.[1] ?? [])
+  }
+  examples.addEventListener('change', showExample)
+  showExample()
+  $('run-select').addEventListener('click', () => {
+    void (async () => {
+      try {
+        const out = await db.dirtySelect('product', JSON.parse(spec.value))
+        $('select-out').textContent = JSON.stringify(out, null, 2)
+      } catch (e) {
+        $('select-out').textContent = `${(e as Error).name}: ${(e as Error).message}`
+      }
+    })()
+  })
+
+  const [c] = await db.dirtyRead('counter', 'clicks')
+  $('counter').textContent = String(c?.['value'] ?? 0)
+  await renderProducts(db)
+  await renderOrders(db)
+}
+
+main().catch((e: unknown) => {
+  $('status').textContent = `error: ${(e as Error).message}`
+  console.error(e)
+})
