@@ -86,7 +86,7 @@ async function renderProducts(db: Database, changed?: { sku: string; origin: Ori
     const [s] = await db.dirtyRead('stock', p.sku)
     const tr = document.createElement('tr')
     tr.dataset['sku'] = p.sku
-    const cells = [p.sku, p.name, p.category, p.price.toFixed(2), String(s?.['count'] ?? 0)]
+    const cells = [p.sku, p.name, p.category, p.price.toFixed(2), String((s?.['count'] as number | undefined) ?? 0)]
     cells.forEach((c, i) => {
       const td = document.createElement('td')
       td.textContent = c
@@ -161,12 +161,12 @@ async function main(): Promise<void> {
 
   db.subscribe({ table: 'product' }, (ev) => {
     logEvent(describe(ev), ev.origin)
-    const sku = ev.type === 'delete' ? String(ev.key) : ev.type === 'clear' ? '' : String(ev.record['sku'])
+    const sku = ev.type === 'delete' ? (typeof ev.key === 'string' ? ev.key : JSON.stringify(ev.key)) : ev.type === 'clear' ? '' : String(ev.record['sku'])
     void renderProducts(db, { sku, origin: ev.origin })
   })
   db.subscribe({ table: 'stock' }, (ev) => {
     logEvent(describe(ev), ev.origin)
-    const sku = ev.type === 'delete' ? String(ev.key) : ev.type === 'clear' ? '' : String(ev.record['sku'])
+    const sku = ev.type === 'delete' ? (typeof ev.key === 'string' ? ev.key : JSON.stringify(ev.key)) : ev.type === 'clear' ? '' : String(ev.record['sku'])
     void renderProducts(db, { sku, origin: ev.origin })
   })
   db.subscribe({ table: 'order' }, (ev) => {
@@ -186,9 +186,9 @@ async function main(): Promise<void> {
     e.preventDefault()
     const f = new FormData(e.target as HTMLFormElement)
     const p: Product = {
-      sku: String(f.get('sku')).trim(),
-      name: String(f.get('name')).trim(),
-      category: String(f.get('category') ?? '').trim(),
+      sku: (f.get('sku') as string).trim(),
+      name: (f.get('name') as string).trim(),
+      category: ((f.get('category') as string | null) ?? '').trim(),
       price: Number(f.get('price')),
     }
     void db.transaction(async (t) => {
@@ -222,7 +222,7 @@ async function main(): Promise<void> {
   })
 
   const [c] = await db.dirtyRead('counter', 'clicks')
-  $('counter').textContent = String(c?.['value'] ?? 0)
+  $('counter').textContent = String((c?.['value'] as number | undefined) ?? 0)
   await renderProducts(db)
   await renderOrders(db)
 }

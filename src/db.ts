@@ -135,10 +135,11 @@ export class Database {
    * tables in the message) after `timeoutMs`.
    */
   waitForTables(tables: readonly string[], timeoutMs = Infinity): Promise<void> {
+    const list: readonly unknown[] = tables
     return this.guard(async () => {
-      if (!Array.isArray(tables)) throw new WebnesiaError('badarg', 'waitForTables: tables must be an array')
+      if (!Array.isArray(list)) throw new WebnesiaError('badarg', 'waitForTables: tables must be an array')
       await this.local.catchUp()
-      const missing = (): string[] => tables.filter((t) => !this.local.catalog.has(t))
+      const missing = (): string[] => list.filter((t): t is string => typeof t !== 'string' || !this.local.catalog.has(t)).map(String)
       if (missing().length === 0) return
       await new Promise<void>((resolve, reject) => {
         let timer: ReturnType<typeof setTimeout> | undefined

@@ -109,7 +109,7 @@ export function mapStorageError(err: unknown): WebnesiaError {
   const name = (err as { name?: unknown } | null)?.name
   if (name === 'QuotaExceededError') return new StorageFullError({ cause: err })
   const message = (err as { message?: unknown } | null)?.message
-  return new WebnesiaError('storage', `storage failure: ${String(name ?? '')} ${String(message ?? '')}`.trim(), {
+  return new WebnesiaError('storage', `storage failure: ${typeof name === 'string' ? name : ''} ${typeof message === 'string' ? message : ''}`.trim(), {
     cause: err,
   })
 }

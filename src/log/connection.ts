@@ -79,7 +79,7 @@ export class Connection {
     const db = await openDB(idbName(this.name), version, {
       upgrade: (d, oldVersion, _newVersion, tx) => {
         if (oldVersion === 0) createBaseStores(d)
-        if (upgrade) upgrade(d, tx as unknown as UpgradeTx)
+        if (upgrade) upgrade(d, tx)
       },
       blocking: () => {
         // Another tab wants a newer version: step aside at once, reopen lazily.

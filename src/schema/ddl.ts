@@ -73,7 +73,7 @@ function exists(table: string, current: TableDef | undefined): TableDef {
 }
 
 function store(tx: UpgradeTx, def: TableDef): AnyStore {
-  return tx.objectStore(storeName(def)) as unknown as AnyStore
+  return tx.objectStore(storeName(def))
 }
 
 /** `createTable`. */
@@ -175,7 +175,7 @@ export async function transformTable(
     for (const r of old) {
       let out: unknown
       try {
-        out = fn(exportRecord(r) as Record<string, unknown>)
+        out = fn(exportRecord(r))
       } catch (e) {
         throw new TransactionAbortedError(e)
       }
@@ -190,7 +190,7 @@ export async function transformTable(
       const s = store(tx, def)
       if (def.storage === 'disc_only_copies') for (const a of def.index) if (!index.includes(a)) s.deleteIndex(a)
       void s.clear()
-      for (const { key, recs } of next.values()) writeChange(s as never, nd, { key, old: [], recs })
+      for (const { key, recs } of next.values()) writeChange(s, nd, { key, old: [], recs })
     }
     for (const { key, recs } of next.values()) ops.push({ k: 'put', t: name, key, old: [], recs, i: [] })
     return ops

@@ -102,7 +102,7 @@ export function tableInfo(node: LocalNode, rt: TableRuntime, item: TableInfoItem
     case 'all':
       return Object.fromEntries(TABLE_ITEMS.map((i) => [i, tableInfo(node, rt, i)]))
     default:
-      throw new WebnesiaError('badarg', `unknown tableInfo item ${String(item as unknown)}`)
+      throw new WebnesiaError('badarg', `unknown tableInfo item ${String(item)}`)
   }
 }
 
@@ -127,11 +127,11 @@ export function systemInfo(node: LocalNode, item: SystemInfoItem): unknown {
         isRunning: systemInfo(node, 'isRunning'),
       }
     default:
-      throw new WebnesiaError('badarg', `unknown systemInfo item ${String(item as unknown)}`)
+      throw new WebnesiaError('badarg', `unknown systemInfo item ${String(item)}`)
   }
 }
 
 /** A key safe to hand out (Dates and binaries are mutable: copied). */
 export function exportKey(k: Key): Key {
-  return typeof k === 'object' ? (structuredClone(k) as Key) : k
+  return typeof k === 'object' ? (structuredClone(k)) : k
 }

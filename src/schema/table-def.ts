@@ -85,10 +85,10 @@ export function makeTableDef(name: string, opts: TableOptions, cookie: string): 
   if (typeof localContent !== 'boolean') throw bad(`${name}: localContent must be a boolean`)
   return {
     name,
-    attributes: [...attributes],
+    attributes: [...(attributes as readonly string[])],
     type,
     storage,
-    index: [...index],
+    index: [...(index as readonly string[])],
     recordName,
     localContent,
     cookie,

@@ -158,7 +158,7 @@ export class IdbTable implements TableReader {
   async allKeys(): Promise<Key[]> {
     const s = await this.ro()
     const pks = await s.getAllKeys()
-    if (this.def.type !== 'bag') return pks as Key[]
+    if (this.def.type !== 'bag') return pks
     const out: Key[] = []
     for (const pk of pks) {
       const k = userKey(this.def, pk)

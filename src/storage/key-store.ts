@@ -9,13 +9,14 @@
  *
  * @module
  */
+import type { Rec } from './record.js'
 import { BTree, type BTreeType } from './btree.js'
 import { compareKeys, KeyMap, type Key } from './term.js'
 
 /** The records stored under one key, and the LSN of the commit that last changed them. */
 export interface Slot {
   readonly key: Key
-  recs: readonly import('./record.js').Rec[]
+  recs: readonly Rec[]
   v: number
 }
 

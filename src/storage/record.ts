@@ -133,7 +133,7 @@ export function adoptRecord(input: Record<string, unknown>): Rec {
 
 /** Returns a record safe to hand to the application (the frozen record itself, or a copy). */
 export function exportRecord(r: Rec): Rec {
-  return withMutableLeaves.has(r) ? (structuredClone(r) as Rec) : r
+  return withMutableLeaves.has(r) ? structuredClone<Rec>(r) : r
 }
 
 /** Exports every record of a list. */

@@ -104,8 +104,8 @@ export class Access {
   // ---- the write set chain ----
 
   private levels(): Access[] {
-    const out: Access[] = []
-    for (let a: Access | null = this; a; a = a.parent) out.unshift(a)
+    const out: Access[] = [this]
+    for (let a = this.parent; a; a = a.parent) out.unshift(a)
     return out
   }
 

@@ -153,7 +153,7 @@ export class Committer {
       if (p.req.reads) for (const t of p.req.reads.discOnly) tables.add(t)
     }
     const db = await node.conn.get()
-    const tx = db.transaction([META, LOG, ...node.storesOf(tables)], 'readwrite', { durability: 'strict' }) as unknown as Tx
+    const tx = db.transaction([META, LOG, ...node.storesOf(tables)], 'readwrite', { durability: 'strict' })
     const done = tx.done
     done.catch(() => undefined)
     const accepted: { p: Pending; entry: LogEntry; counters: number[] }[] = []
