@@ -296,7 +296,7 @@ export class Database {
     const detail = spec.detail ?? 'simple'
     if (detail !== 'simple' && detail !== 'detailed') throw new WebnesiaError('badarg', `subscribe: bad detail ${String(detail)}`)
     if (!this.local.catalog.has(spec.table)) throw new NoSuchTableError(spec.table)
-    return this.local.subs.addTable(spec.table, detail === 'detailed', fn as (ev: TableEvent | DetailedTableEvent) => void)
+    return this.local.subs.addTable(spec.table, detail === 'detailed', fn as (ev: TableEvent | DetailedTableEvent) => void, this.local.known)
   }
 
   /** Runs `fn` as an async call, turning synchronous throws into rejections. */

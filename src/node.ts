@@ -47,6 +47,8 @@ export class LocalNode {
   nodeId = ''
   /** LSN of the last entry applied to this tab's memory. */
   applied = 0
+  /** Highest LSN this tab knows was committed (applied here, or announced by another tab). */
+  known = 0
   /** Bumped on every applied entry: transactions revalidate their reads when it moved. */
   epoch = 0
   closed = false
@@ -129,6 +131,7 @@ export class LocalNode {
     this.catalog.tables.clear()
     for (const [k, v] of fresh.tables) this.catalog.tables.set(k, v)
     this.applied = lsn
+    if (lsn > this.known) this.known = lsn
     this.epoch++
   }
 
@@ -176,6 +179,7 @@ export class LocalNode {
   private onMessage(m: TabMessage): void {
     switch (m.t) {
       case 'lsn':
+        if (m.lsn > this.known) this.known = m.lsn
         if (m.lsn > this.applied) this.requestCatchUp()
         break
       case 'snap-req':
@@ -278,6 +282,7 @@ export class LocalNode {
       }
     }
     this.applied = lsn
+    if (lsn > this.known) this.known = lsn
     this.epoch++
     this.subs.emitEntry(entry, origin, (t) => this.catalog.tables.get(t)?.def.type === 'bag')
     this.onApplied?.(entry, origin)

@@ -41,6 +41,8 @@ type Listener = (ev: TableEvent | DetailedTableEvent) => void
 
 interface TableSub {
   detailed: boolean
+  /** Entries at or below this LSN had committed (somewhere in the node) before the subscription. */
+  after: number
   fn: Listener
 }
 
@@ -49,10 +51,10 @@ export class Subscriptions {
   private readonly byTable = new Map<string, Set<TableSub>>()
   private readonly system = new Set<(ev: SystemEvent) => void>()
 
-  addTable(table: string, detailed: boolean, fn: Listener): () => void {
+  addTable(table: string, detailed: boolean, fn: Listener, after = 0): () => void {
     let set = this.byTable.get(table)
     if (!set) this.byTable.set(table, (set = new Set()))
-    const sub: TableSub = { detailed, fn }
+    const sub: TableSub = { detailed, fn, after }
     set.add(sub)
     return () => {
       set.delete(sub)
@@ -86,11 +88,11 @@ export class Subscriptions {
       if (!subs || subs.size === 0) continue
       if (op.k === 'clear') {
         if (op.quiet) continue
-        for (const s of [...subs]) safeCall(s.fn, s.detailed ? { type: 'clear', table: op.t, origin, old: [], tid: entry.cid } : { type: 'clear', table: op.t, origin })
+        for (const s of [...subs]) if (entry.lsn > s.after) safeCall(s.fn, s.detailed ? { type: 'clear', table: op.t, origin, old: [], tid: entry.cid } : { type: 'clear', table: op.t, origin })
         continue
       }
       for (const { ev, old } of putEvents(op, origin, isBag(op.t))) {
-        for (const s of [...subs]) safeCall(s.fn, s.detailed ? { ...ev, old: exportRecords(old), tid: entry.cid } : ev)
+        for (const s of [...subs]) if (entry.lsn > s.after) safeCall(s.fn, s.detailed ? { ...ev, old: exportRecords(old), tid: entry.cid } : ev)
       }
     }
   }

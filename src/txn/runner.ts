@@ -64,6 +64,9 @@ export class Runner {
       if (attempt > retries) throw new TransactionAbortedError('conflict')
       if (attempt > 0) await backoff(attempt)
       this.node.check()
+      // Start from everything another tab has announced: a transaction begun after a commit was
+      // announced here sees it (the snapshot is never older than what this tab was told of).
+      if (this.node.known > this.node.applied) await this.node.catchUp()
       const access = new Access(this.node, this.committer, kind, null)
       const t = new Transaction(access, this.nest)
       let value: T
