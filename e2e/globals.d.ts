@@ -9,6 +9,8 @@ type Webnesia = typeof WebnesiaModule
 declare global {
   /** The library, loaded from `src/index.ts` by the harness page. */
   var webnesia: Webnesia
+  /** A handle a test keeps open in the page between `evaluate` calls (set by the test). */
+  var db: Awaited<ReturnType<Webnesia['openDatabase']>>
   /** Set to `true` by the harness once `webnesia` is there. */
   var harnessReady: boolean | undefined
   /** Set by the harness when loading the library failed: the error's stack or message. */

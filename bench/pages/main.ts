@@ -1,0 +1,51 @@
+/**
+ * The benchmark page: exposes every workload as `window.bench.<name>(params)` for `bench/run.mjs`,
+ * then sets `window.benchReady`.
+ */
+import { deleteAllIdb } from './common.js'
+import { memJson, memLoadLib, memLoadMap, memRelease, memSetup } from './memory.js'
+import { p1 } from './p1-read.js'
+import { p2, p3 } from './p2-p3-commit.js'
+import { p4 } from './p4-bulk.js'
+import { p5LoadLib, p5LoadRaw, p5Setup } from './p5-cold.js'
+import { p6Create, p6Observe, p6Run, p6StopObserver } from './p6-tabs.js'
+import { p8, p8Setup, p8Teardown } from './p8-select.js'
+import { p9Check, p9Close, p9Open, p9Run, p9Setup } from './p9-tpcb.js'
+
+const bench = {
+  deleteAllIdb,
+  p1,
+  p2,
+  p3,
+  p4,
+  p5Setup,
+  p5LoadLib,
+  p5LoadRaw,
+  p6Create,
+  p6Observe,
+  p6Run,
+  p6StopObserver,
+  p8Setup,
+  p8,
+  p8Teardown,
+  p9Setup,
+  p9Open,
+  p9Run,
+  p9Close,
+  p9Check,
+  memSetup,
+  memLoadLib,
+  memLoadMap,
+  memJson,
+  memRelease,
+}
+
+declare global {
+  interface Window {
+    bench: typeof bench
+    benchReady: boolean
+  }
+}
+
+window.bench = bench
+window.benchReady = true

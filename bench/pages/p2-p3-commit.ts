@@ -1,0 +1,166 @@
+/**
+ * P2: one-record transactions, one after another (await each), against raw IndexedDB strict
+ * put-and-commit. P3: 100 one-record transactions at once (Promise.all), whose group commit should
+ * beat one-at-a-time strict commits by far.
+ */
+import { check, done, dropLib, dropRaw, item, now, profileEnd, profileStart, rawCount, rawWithItems, request, rotated, uniqueName } from './common.js'
+import { dexieWithItems, dropDexie } from './competitors.js'
+import { openDatabase } from '../../src/index.js'
+import { ITEM_ATTRS } from './common.js'
+
+async function freshLib(prefix: string) {
+  const db = await openDatabase({ name: uniqueName(prefix) })
+  await db.createTable('items', { attributes: [...ITEM_ATTRS], storage: 'disc_copies' })
+  return db
+}
+
+/** Milliseconds per commit of `n` raw strict put-and-commit transactions, one after another. */
+async function rawSequential(n: number, base: number): Promise<number> {
+  const raw = await rawWithItems(uniqueName('p2-raw'))
+  const t0 = now()
+  for (let i = 0; i < n; i++) {
+    const tx = raw.transaction('items', 'readwrite', { durability: 'strict' })
+    tx.objectStore('items').put(item(base + i))
+    await done(tx)
+  }
+  const ms = (now() - t0) / n
+  check((await rawCount(raw)) === n, 'raw wrote every record')
+  await dropRaw(raw)
+  return ms
+}
+
+/**
+ * Raw IndexedDB doing what one library commit does to disc, without the library: in one strict
+ * transaction, read the LSN from a meta store and wait for it, then put each record, one log entry
+ * per record (the change, as the library logs it) and the new LSN. `commits` transactions of
+ * `perCommit` records each; returns milliseconds per commit. This separates the cost of the
+ * on-disc design (log + catch-up read) from the library's JavaScript.
+ */
+async function rawLikeLib(commits: number, perCommit: number): Promise<number> {
+  const name = uniqueName('raw-like-lib')
+  const req = indexedDB.open(name, 1)
+  req.onupgradeneeded = () => {
+    const d = req.result
+    d.createObjectStore('items', { keyPath: 'id' })
+    d.createObjectStore('log')
+    d.createObjectStore('meta')
+  }
+  const db = await request(req)
+  let n = 0
+  const t0 = now()
+  for (let c = 0; c < commits; c++) {
+    const tx = db.transaction(['items', 'log', 'meta'], 'readwrite', { durability: 'strict' })
+    const meta = tx.objectStore('meta')
+    let lsn = ((await request(meta.get('lsn'))) as number | undefined) ?? 0
+    const items = tx.objectStore('items')
+    const log = tx.objectStore('log')
+    for (let i = 0; i < perCommit; i++) {
+      const r = item(n++)
+      items.put(r)
+      lsn++
+      log.put({ lsn, cid: crypto.randomUUID(), tab: 'tab-x', ops: [{ k: 'put', t: 'items', key: r.id, old: [], recs: [r], i: [{ w: r }] }] }, lsn)
+    }
+    meta.put(lsn, 'lsn')
+    await done(tx)
+  }
+  const ms = (now() - t0) / commits
+  await dropRaw(db)
+  return ms
+}
+
+export async function p2(p: { txns: number; dexie: boolean; rep: number }): Promise<Record<string, number>> {
+  const out: Record<string, number> = {}
+  const lib = async (): Promise<void> => {
+    const db = await freshLib('p2')
+    profileStart('P2 lib.txn')
+    const t0 = now()
+    for (let i = 0; i < p.txns; i++) {
+      const r = item(i)
+      await db.transaction(async (t) => t.write('items', r))
+    }
+    out['lib.txn'] = (now() - t0) / p.txns
+    profileEnd('P2 lib.txn')
+    check(db.tableInfo('items', 'size') === p.txns, 'library wrote every record')
+    await dropLib(db)
+  }
+  const raw = async (): Promise<void> => {
+    out['raw.strict'] = await rawSequential(p.txns, 0)
+  }
+  const likeLib = async (): Promise<void> => {
+    out['raw.likeLib'] = await rawLikeLib(p.txns, 1)
+  }
+  const dexie = async (): Promise<void> => {
+    const dx = await dexieWithItems(uniqueName('p2-dexie'))
+    const t0 = now()
+    for (let i = 0; i < p.txns; i++) await dx.table.put(item(i))
+    out['dexie.put'] = (now() - t0) / p.txns
+    check((await dx.table.count()) === p.txns, 'Dexie wrote every record')
+    await dropDexie(dx.db)
+  }
+  await rotated(p.rep, p.dexie ? [lib, raw, likeLib, dexie] : [lib, raw, likeLib])
+  return out
+}
+
+/** Counts the readwrite IndexedDB transactions started while `fn` runs (how well commits group). */
+async function countingCommits<T>(fn: () => Promise<T>): Promise<{ value: T; commits: number }> {
+  const proto = IDBDatabase.prototype
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- restored below; called with the right `this`
+  const original = proto.transaction
+  let commits = 0
+  proto.transaction = function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
+    if (args[1] === 'readwrite') commits++
+    return original.apply(this, args)
+  } as IDBDatabase['transaction']
+  try {
+    return { value: await fn(), commits }
+  } finally {
+    proto.transaction = original
+  }
+}
+
+export async function p3(p: { concurrent: number; bursts: number; rawTxns: number; rep: number }): Promise<Record<string, number>> {
+  const out: Record<string, number> = {}
+  const lib = async (): Promise<void> => {
+    const db = await freshLib('p3')
+    let next = 0
+    profileStart('P3 lib.concurrent')
+    const t0 = now()
+    const { commits } = await countingCommits(async () => {
+      for (let b = 0; b < p.bursts; b++) {
+        const burst: Promise<void>[] = []
+        for (let i = 0; i < p.concurrent; i++) {
+          const r = item(next++)
+          burst.push(db.transaction(async (t) => t.write('items', r)))
+        }
+        await Promise.all(burst)
+      }
+    })
+    const secs = (now() - t0) / 1000
+    profileEnd('P3 lib.concurrent')
+    out['lib.concurrentTps'] = next / secs
+    out['lib.idbCommitsPerBurst'] = commits / p.bursts
+    check(db.tableInfo('items', 'size') === next, 'library wrote every record')
+    await dropLib(db)
+  }
+  const rawSeq = async (): Promise<void> => {
+    out['raw.sequentialTps'] = 1000 / (await rawSequential(p.rawTxns, 0))
+  }
+  // The ceiling for a group commit: the same bursts as raw puts, each burst in one strict transaction.
+  const rawBurst = async (): Promise<void> => {
+    const raw = await rawWithItems(uniqueName('p3-raw'))
+    const t0 = now()
+    for (let b = 0, n = 0; b < p.bursts; b++) {
+      const tx = raw.transaction('items', 'readwrite', { durability: 'strict' })
+      const store = tx.objectStore('items')
+      for (let i = 0; i < p.concurrent; i++) store.put(item(n++))
+      await done(tx)
+    }
+    out['raw.burstInOneTxTps'] = (p.bursts * p.concurrent * 1000) / (now() - t0)
+    await dropRaw(raw)
+  }
+  const likeLib = async (): Promise<void> => {
+    out['raw.burstLikeLibTps'] = (p.concurrent * 1000) / (await rawLikeLib(p.bursts, p.concurrent))
+  }
+  await rotated(p.rep, [lib, rawSeq, rawBurst, likeLib])
+  return out
+}

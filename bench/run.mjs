@@ -1,0 +1,691 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench` (`node bench/run.mjs`): builds the benchmark page (bench/pages/) with Vite, serves
+ * it on 127.0.0.1, drives headless Chromium through every workload, and writes `BENCHMARKS.md` and
+ * `bench/results.json`.
+ *
+ * Options:
+ *   --quick            fewer repetitions and smaller sizes (under 2 minutes)
+ *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 MEM)
+ *   --reps=N           repetitions per workload (default 5, quick 3)
+ *   --no-write         do not write BENCHMARKS.md / results.json (for trying things out)
+ *   --dev              serve the page with Vite's dev server (unbundled modules) instead of a build
+ *   --profile          CPU-profile the first repetition of each workload (implies --dev and
+ *                      --no-write): prints where the time goes, by file and by function, and writes
+ *                      the .cpuprofile files to bench/.results/ (open them in Chrome DevTools)
+ *
+ * Each workload runs one untimed warm-up, then N repetitions, each on fresh databases (except the
+ * read-only P5 / P8 data sets, built once per run; see BENCHMARKS.md). Exit code 1 when a workload
+ * failed or the TPC-B consistency check failed.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer as createNetServer } from 'node:net'
+import os from 'node:os'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const tmpRoot = `${root}.tmp/`
+mkdirSync(tmpRoot, { recursive: true })
+process.env.TMPDIR = tmpRoot // Playwright's and Chromium's temp files stay in the project
+
+const { build, createServer, preview } = await import('vite')
+const { METHOD, NOTES, PROFILE } = await import('./notes.mjs')
+const { chromium } = await import('@playwright/test')
+
+// ---------------------------------------------------------------- options and sizes
+
+const argv = process.argv.slice(2)
+const quick = argv.includes('--quick')
+const profiling = argv.includes('--profile')
+const noWrite = argv.includes('--no-write') || profiling
+const dev = argv.includes('--dev') || profiling
+const onlyArg = argv.find((a) => a.startsWith('--only='))
+const only = onlyArg ? new Set(onlyArg.slice('--only='.length).toUpperCase().split(',')) : null
+const repsArg = argv.find((a) => a.startsWith('--reps='))
+const REPS = repsArg ? Number(repsArg.slice('--reps='.length)) : quick ? 3 : 5
+
+/** Sizes of every workload; quick mode shrinks them. */
+const S = quick
+  ? {
+      p1: { records: 2_000, libReads: 20_000, txnReads: 2_000, dexieReads: 300, mapReads: 200_000, rxdbReads: 100 },
+      p2: { txns: 50 },
+      p3: { concurrent: 100, bursts: 2, rawTxns: 50 },
+      p4: { records: 10_000 },
+      p5: { records: 20_000 },
+      p6: { pings: 50 },
+      p8: { records: 20_000, groups: 2_000, fastQueries: 50, scanQueries: 3 },
+      p9: { branches: 1, tellersPerBranch: 10, accountsPerBranch: 1_000, durationMs: 1_000 },
+      mem: { records: 20_000 },
+    }
+  : {
+      p1: { records: 10_000, libReads: 100_000, txnReads: 10_000, dexieReads: 2_000, mapReads: 1_000_000, rxdbReads: 500 },
+      p2: { txns: 200 },
+      p3: { concurrent: 100, bursts: 5, rawTxns: 200 },
+      p4: { records: 10_000 },
+      p5: { records: 100_000 },
+      p6: { pings: 200 },
+      p8: { records: 100_000, groups: 10_000, fastQueries: 200, scanQueries: 5 },
+      p9: { branches: 1, tellersPerBranch: 10, accountsPerBranch: 10_000, durationMs: 4_000 },
+      mem: { records: 100_000 },
+    }
+
+// ---------------------------------------------------------------- browser and server
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined)
+/** The same switches as e2e/browser.ts (TESTING.md): a quiet browser on a closed network. */
+const launchArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1',
+]
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address()
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0))
+    })
+  })
+}
+
+const log = (...xs) => console.log(`[bench ${((performance.now() - T0) / 1000).toFixed(1).padStart(6)}s]`, ...xs)
+const T0 = performance.now()
+
+const outDir = `${tmpRoot}bench-dist`
+const profileDir = `${tmpRoot}bench-profile-${process.pid}`
+
+log(`mode ${quick ? 'quick' : 'full'}, ${REPS} repetitions after 1 warm-up${only ? `, only ${[...only].join(',')}` : ''}`)
+// Cross-origin isolation makes performance.now() precise to 5 µs instead of 100 µs.
+const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
+// RxDB pins its own Dexie (4.4.2) and Dexie refuses to run twice in one page: use ours for both.
+const resolve = { dedupe: ['dexie'] }
+const port = await freePort()
+let server
+if (dev) {
+  server = await createServer({
+    root,
+    configFile: false,
+    logLevel: 'warn',
+    resolve,
+    // No Vite client in the page: nothing may reload it, and it has no WebSocket to talk to.
+    plugins: [
+      {
+        name: 'bench:without-vite-client',
+        transformIndexHtml: { order: 'post', handler: (html) => html.replace(/<script type="module" src="[^"]*\/@vite\/client"><\/script>\s*/g, '') },
+      },
+    ],
+    server: { host: '127.0.0.1', port, strictPort: true, hmr: false, ws: false, watch: null, headers: isolation },
+    optimizeDeps: { entries: ['bench/pages/bench.html'], include: ['dexie', 'idb', 'rxdb', 'rxdb/plugins/storage-dexie'] },
+  })
+  await server.listen()
+} else {
+  await build({
+    root,
+    configFile: false,
+    logLevel: 'warn',
+    resolve,
+    build: {
+      outDir,
+      emptyOutDir: true,
+      target: 'es2022',
+      sourcemap: false,
+      reportCompressedSize: false,
+      rolldownOptions: { input: { bench: `${root}bench/pages/bench.html` } },
+    },
+  })
+  server = await preview({
+    root,
+    configFile: false,
+    logLevel: 'warn',
+    build: { outDir },
+    preview: { host: '127.0.0.1', port, strictPort: true, headers: isolation },
+  })
+}
+const pageUrl = `http://127.0.0.1:${port}/bench/pages/bench.html`
+log(`page ${dev ? 'served by the Vite dev server' : 'built and served'} at ${pageUrl}`)
+
+/** The live persistent context (one at a time; P5 closes and relaunches it on the same profile). */
+let context = null
+const pageErrors = []
+
+async function launch() {
+  context = await chromium.launchPersistentContext(profileDir, {
+    headless: true,
+    ...(chromiumPath ? { executablePath: chromiumPath } : {}),
+    args: launchArgs,
+  })
+  return context
+}
+
+async function closeContext() {
+  if (context) await context.close()
+  context = null
+}
+
+/** A new tab on the benchmark page, ready. */
+async function openPage() {
+  const page = await context.newPage()
+  page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)))
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(`console: ${m.text().slice(0, 500)}`)
+  })
+  await page.goto(pageUrl)
+  try {
+    await page.waitForFunction(() => window.benchReady === true, undefined, { timeout: 30_000 })
+  } catch (e) {
+    throw new Error(`the benchmark page did not load: ${pageErrors.join(' | ') || String(e)}`)
+  }
+  if (profiling) {
+    await attachProfiler(page)
+    await page.evaluate((v) => (window.benchProfile = v), profileRep)
+  }
+  return page
+}
+
+/** Closes every tab of the context (so a new tab has the renderer to itself). */
+async function closePages() {
+  for (const p of context.pages()) await p.close()
+}
+
+/** With --profile: the repetition being profiled sets this; labels already summarized. */
+let profileRep = false
+const profiledLabels = new Set()
+
+/**
+ * With --profile: listens for the console profiles the page code marks (`profileStart` /
+ * `profileEnd` in bench/pages/common.ts) and summarizes the first one of each label.
+ */
+async function attachProfiler(page) {
+  const cdp = await context.newCDPSession(page)
+  await cdp.send('Profiler.enable')
+  await cdp.send('Profiler.setSamplingInterval', { interval: 100 })
+  cdp.on('Profiler.consoleProfileFinished', (ev) => {
+    const label = ev.title ?? 'profile'
+    if (profiledLabels.has(label)) return
+    profiledLabels.add(label)
+    summarizeProfile(label, ev.profile)
+  })
+}
+
+/** Tells every open tab whether to mark its measured sections for the profiler. */
+async function setProfileRep(on) {
+  profileRep = on
+  if (!profiling || !context) return
+  for (const p of context.pages()) if (!p.isClosed()) await p.evaluate((v) => (window.benchProfile = v), on).catch(() => undefined)
+}
+
+function summarizeProfile(label, profile) {
+  const dir = `${root}bench/.results/`
+  mkdirSync(dir, { recursive: true })
+  const file = `${dir}${label.replace(/[^\w.-]+/g, '_')}-${Date.now()}.cpuprofile`
+  writeFileSync(file, JSON.stringify(profile))
+  const total = profile.nodes.reduce((a, n) => a + (n.hitCount ?? 0), 0) || 1
+  const byFn = new Map()
+  const byFile = new Map()
+  for (const n of profile.nodes) {
+    const hits = n.hitCount ?? 0
+    if (!hits) continue
+    const cf = n.callFrame
+    const url = cf.url.replace(/^https?:\/\/[^/]+\//, '').replace(/\?.*$/, '').replace(/^node_modules\/\.vite\/deps\//, 'deps/')
+    const fileKey = url || cf.functionName || '(native)'
+    const fnKey = `${cf.functionName || '(anonymous)'}${url ? ` ${url}:${cf.lineNumber + 1}` : ''}`
+    byFn.set(fnKey, (byFn.get(fnKey) ?? 0) + hits)
+    byFile.set(fileKey, (byFile.get(fileKey) ?? 0) + hits)
+  }
+  const top = (m, k) => [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, h]) => `    ${((h * 100) / total).toFixed(1).padStart(5)}%  ${name}`)
+  const ms = (profile.endTime - profile.startTime) / 1000
+  log(`  profile ${label}: ${ms.toFixed(0)} ms, ${total} samples → ${file.slice(root.length)}`)
+  log(`  self time by file:\n${top(byFile, 12).join('\n')}`)
+  log(`  self time by function:\n${top(byFn, 25).join('\n')}`)
+}
+
+const call = (page, fn, arg) => page.evaluate(([f, a]) => window.bench[f](a), [fn, arg ?? {}])
+
+// ---------------------------------------------------------------- statistics
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const n = s.length
+  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+}
+const stats = (xs) => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs), n: xs.length })
+
+// ---------------------------------------------------------------- workloads
+
+/**
+ * Each workload: `id`, `title`, `unit` per figure (by figure-name suffix or default), optional
+ * `setup` / `teardown` run once, and `rep(warm, rep)` returning { figure: number }.
+ */
+const workloads = [
+  {
+    id: 'P1',
+    title: 'Point read from a disc_copies table',
+    unit: 'µs/read',
+    sizes: S.p1,
+    async rep(page) {
+      return call(page, 'p1', S.p1)
+    },
+  },
+  {
+    id: 'P2',
+    title: '1-record transactions, sequential (await each)',
+    unit: 'ms/txn',
+    sizes: S.p2,
+    async rep(page, _warm, rep) {
+      return call(page, 'p2', { txns: S.p2.txns, dexie: true, rep })
+    },
+  },
+  {
+    id: 'P3',
+    title: '100 concurrent 1-record transactions (Promise.all)',
+    unit: 'txn/s',
+    sizes: S.p3,
+    async rep(page, _warm, rep) {
+      return call(page, 'p3', { ...S.p3, rep })
+    },
+  },
+  {
+    id: 'P4',
+    title: '10k records in one transaction',
+    unit: 'ms/batch',
+    sizes: S.p4,
+    async rep(page, _warm, rep) {
+      return call(page, 'p4', { records: S.p4.records, rxdb: true, rep })
+    },
+  },
+  {
+    id: 'P5',
+    title: `Cold load of a ${S.p5.records / 1000}k-record disc_copies table after a browser restart`,
+    unit: 'ms',
+    sizes: S.p5,
+    async setup(page) {
+      this.names = { lib: `p5-lib-${process.pid}`, raw: `p5-raw-${process.pid}` }
+      const r = await call(page, 'p5Setup', { ...this.names, records: S.p5.records })
+      log(`  P5 data written (library fill ${r.libFillMs.toFixed(0)} ms)`)
+    },
+    async rep(_page, _warm, rep) {
+      const out = {}
+      for (const which of rep % 2 ? ['raw', 'lib'] : ['lib', 'raw']) {
+        await closeContext()
+        await launch()
+        const page = await openPage()
+        out[which === 'lib' ? 'lib.openDatabase' : 'raw.openAndGetAll'] = await call(page, which === 'lib' ? 'p5LoadLib' : 'p5LoadRaw', {
+          ...this.names,
+          records: S.p5.records,
+        })
+      }
+      return out
+    },
+    ownPages: true, // restarts the browser in every repetition
+  },
+  {
+    id: 'P6',
+    title: 'Commit in tab A observed in tab B (subscribe event)',
+    unit: 'ms',
+    sizes: S.p6,
+    async rep(page, warm) {
+      const name = `p6-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
+      await call(page, 'p6Create', { name })
+      const b = await openPage()
+      await call(b, 'p6Observe', { name })
+      const r = await call(page, 'p6Run', { name, pings: warm ? 20 : S.p6.pings })
+      await call(b, 'p6StopObserver')
+      await b.close()
+      return r
+    },
+  },
+  {
+    id: 'P8',
+    title: `Select on ${S.p8.records / 1000}k records: index vs scan, key-prefix range vs scan`,
+    unit: 'ms/query',
+    sizes: S.p8,
+    async setup(page) {
+      const r = await call(page, 'p8Setup', { records: S.p8.records, groups: S.p8.groups })
+      log(`  P8 data written (items ${r.fillItemsMs.toFixed(0)} ms, ord ${r.fillOrdMs.toFixed(0)} ms)`)
+    },
+    async rep(page, warm, rep) {
+      return call(page, 'p8', { fastQueries: S.p8.fastQueries, scanQueries: S.p8.scanQueries, rep: warm ? 99 : rep })
+    },
+    async teardown(page) {
+      await call(page, 'p8Teardown')
+    },
+  },
+  {
+    id: 'P9',
+    title: 'TPC-B',
+    unit: 'txn/s',
+    sizes: S.p9,
+    async rep(page, warm, rep) {
+      const out = {}
+      const durationMs = warm ? Math.min(1_000, S.p9.durationMs) : S.p9.durationMs
+      const scale = { branches: S.p9.branches, tellersPerBranch: S.p9.tellersPerBranch, accountsPerBranch: S.p9.accountsPerBranch }
+      for (const mode of [
+        { key: '1client', tabs: 1, clients: 1 },
+        { key: '10clients', tabs: 1, clients: 10 },
+        { key: '4tabs', tabs: 4, clients: 1 },
+      ]) {
+        const name = await call(page, 'p9Setup', scale)
+        const pages = [page]
+        for (let i = 1; i < mode.tabs; i++) pages.push(await openPage())
+        await Promise.all(pages.map((p) => call(p, 'p9Open', { name })))
+        const startAt = Date.now() + 300
+        const res = await Promise.all(
+          pages.map((p, i) => call(p, 'p9Run', { ...scale, name, clients: mode.clients, startAt, durationMs, seed: rep * 10 + i + 1 })),
+        )
+        for (const p of pages) await call(p, 'p9Close')
+        for (const p of pages.slice(1)) await p.close()
+        const commits = res.reduce((a, r) => a + r.commits, 0)
+        const attempts = res.reduce((a, r) => a + r.attempts, 0)
+        const ms = Math.max(...res.map((r) => r.ms))
+        const sums = await call(page, 'p9Check', { name })
+        const ok = sums.branch === sums.teller && sums.teller === sums.account && sums.account === sums.history && sums.historyRows === commits
+        if (!ok) {
+          consistency.ok = false
+          consistency.failures.push({ mode: mode.key, rep: warm ? 'warm-up' : rep, commits, ...sums })
+        }
+        consistency.checks++
+        out[`lib.${mode.key}.tps`] = (commits * 1000) / ms
+        out[`lib.${mode.key}.retryPct`] = attempts > 0 ? ((attempts - commits) * 100) / attempts : 0
+        await page.evaluate((n) => new Promise((r) => {
+          const q = indexedDB.deleteDatabase(`webnesia:${n}`)
+          q.onsuccess = q.onerror = q.onblocked = () => r(undefined)
+        }), name)
+      }
+      return out
+    },
+  },
+  {
+    id: 'MEM',
+    title: `Memory: JS heap per record of a ${S.mem.records / 1000}k-record disc_copies table`,
+    unit: 'bytes/record',
+    sizes: S.mem,
+    async setup(page) {
+      this.name = `mem-${process.pid}`
+      await call(page, 'memSetup', { name: this.name, records: S.mem.records })
+      this.json = await call(page, 'memJson', { records: S.mem.records })
+    },
+    async rep() {
+      await closePages()
+      const page = await openPage()
+      const cdp = await context.newCDPSession(page)
+      const heap = async () => {
+        await cdp.send('HeapProfiler.collectGarbage')
+        await cdp.send('HeapProfiler.collectGarbage')
+        return (await cdp.send('Runtime.getHeapUsage')).usedSize
+      }
+      const base = await heap()
+      await call(page, 'memLoadLib', { name: this.name, records: S.mem.records })
+      const withLib = await heap()
+      await call(page, 'memRelease')
+      const base2 = await heap()
+      await call(page, 'memLoadMap', { records: S.mem.records })
+      const withMap = await heap()
+      await call(page, 'memRelease')
+      await cdp.detach()
+      return {
+        'lib.heapPerRecord': (withLib - base) / S.mem.records,
+        'map.heapPerRecord': (withMap - base2) / S.mem.records,
+        'json.bytesPerRecord': this.json,
+      }
+    },
+    ownPages: true, // a fresh tab per measurement
+  },
+]
+
+/** Ratios, each with its target: value = num / den (median of per-repetition ratios). */
+const ratios = [
+  { w: 'P1', label: 'Dexie table.get ÷ library dirtyRead (speed-up)', num: 'dexie.get', den: 'lib.dirtyRead', op: '>=', target: 100 },
+  { w: 'P1', label: 'Dexie table.get ÷ library t.read in one txn (speed-up)', num: 'dexie.get', den: 'lib.txnRead', op: '>=', target: 100 },
+  { w: 'P1', label: 'library dirtyRead ÷ Map.get', num: 'lib.dirtyRead', den: 'map.get', op: '<=', target: 5 },
+  { w: 'P1', label: 'library t.read in one txn ÷ Map.get', num: 'lib.txnRead', den: 'map.get', op: '<=', target: 5 },
+  { w: 'P1', label: 'library dirtyRead ÷ `await` Map.get (info)', num: 'lib.dirtyRead', den: 'map.awaitGet', op: 'info' },
+  { w: 'P1', label: 'RxDB findOne ÷ library dirtyRead (info)', num: 'rxdb.findOne', den: 'lib.dirtyRead', op: 'info' },
+  { w: 'P2', label: 'library txn ÷ raw IDB strict put+commit', num: 'lib.txn', den: 'raw.strict', op: '<=', target: 1.3 },
+  { w: 'P2', label: 'library txn ÷ raw IDB doing the library\'s disc writes (info: JS overhead)', num: 'lib.txn', den: 'raw.likeLib', op: 'info' },
+  { w: 'P2', label: 'raw IDB doing the library\'s disc writes ÷ raw strict put+commit (info: cost of the log design)', num: 'raw.likeLib', den: 'raw.strict', op: 'info' },
+  { w: 'P2', label: 'library txn ÷ Dexie put (strict) (info)', num: 'lib.txn', den: 'dexie.put', op: 'info' },
+  { w: 'P3', label: 'library 100-concurrent throughput ÷ raw sequential strict commits', num: 'lib.concurrentTps', den: 'raw.sequentialTps', op: '>=', target: 10 },
+  { w: 'P3', label: 'library 100-concurrent throughput ÷ raw 100 puts in one strict tx (info: the ceiling)', num: 'lib.concurrentTps', den: 'raw.burstInOneTxTps', op: 'info' },
+  { w: 'P3', label: 'library 100-concurrent throughput ÷ raw IDB doing the library\'s disc writes per burst (info)', num: 'lib.concurrentTps', den: 'raw.burstLikeLibTps', op: 'info' },
+  { w: 'P4', label: 'library txn ÷ Dexie bulkPut', num: 'lib.txn', den: 'dexie.bulkPut', op: '<=', target: 1.0 },
+  { w: 'P4', label: 'library txn ÷ native IDB puts in one tx', num: 'lib.txn', den: 'raw.oneTx', op: '<=', target: 1.2 },
+  { w: 'P4', label: 'library txn ÷ RxDB bulkUpsert (info)', num: 'lib.txn', den: 'rxdb.bulkUpsert', op: 'info' },
+  { w: 'P5', label: 'library openDatabase ÷ raw open+getAll', num: 'lib.openDatabase', den: 'raw.openAndGetAll', op: '<=', target: 1.0 },
+  { w: 'P6', label: 'library commit→event→BC ack p50 ÷ BroadcastChannel round trip p50', num: 'lib.rtt.p50', den: 'bc.rtt.p50', op: 'info' },
+  { w: 'P6', label: 'library commit→event→BC ack p99 ÷ BroadcastChannel round trip p99', num: 'lib.rtt.p99', den: 'bc.rtt.p99', op: 'info' },
+  { w: 'P8', label: 'unindexed select ÷ indexed select', num: 'lib.unindexed', den: 'lib.indexed', op: '>=', target: 100 },
+  { w: 'P8', label: 'full scan ÷ key-prefix range select (ordered_set)', num: 'lib.fullScan', den: 'lib.prefixRange', op: '>=', target: 100 },
+  { w: 'P9', label: '10 clients ÷ 1 client throughput (info)', num: 'lib.10clients.tps', den: 'lib.1client.tps', op: 'info' },
+  { w: 'P9', label: '4 tabs ÷ 1 client throughput (info)', num: 'lib.4tabs.tps', den: 'lib.1client.tps', op: 'info' },
+  { w: 'MEM', label: 'library heap ÷ JSON size per record (info)', num: 'lib.heapPerRecord', den: 'json.bytesPerRecord', op: 'info' },
+  { w: 'MEM', label: 'library heap ÷ plain Map of the records (info)', num: 'lib.heapPerRecord', den: 'map.heapPerRecord', op: 'info' },
+]
+
+// ---------------------------------------------------------------- run
+
+const consistency = { ok: true, checks: 0, failures: [] }
+const results = {}
+let chromiumVersion = 'unknown'
+const load = { start: os.loadavg() }
+
+rmSync(profileDir, { recursive: true, force: true })
+await launch()
+try {
+  const first = await openPage()
+  const cdp = await context.newCDPSession(first)
+  chromiumVersion = (await cdp.send('Browser.getVersion')).product
+  await cdp.detach()
+  await call(first, 'deleteAllIdb')
+  await first.close()
+
+  for (const w of workloads) {
+    if (only && !only.has(w.id)) continue
+    const started = performance.now()
+    const res = (results[w.id] = { title: w.title, unit: w.unit, sizes: w.sizes, reps: [], warmup: null, error: null, seconds: 0 })
+    log(`${w.id}: ${w.title}`)
+    try {
+      if (!context) await launch()
+      await closePages()
+      let page = await openPage()
+      if (w.setup) await w.setup(page)
+      for (let rep = -1; rep < REPS; rep++) {
+        const warm = rep < 0
+        await setProfileRep(rep === 0)
+        const figures = await w.rep(w.ownPages ? null : page, warm, rep)
+        await setProfileRep(false)
+        if (warm) res.warmup = figures
+        else res.reps.push(figures)
+        log(`  ${warm ? 'warm-up' : `rep ${rep + 1}/${REPS}`}: ${Object.entries(figures).map(([k, v]) => `${k}=${fmt(v)}`).join(' ')}`)
+      }
+      if (w.ownPages) {
+        if (!context) await launch()
+        await closePages()
+        page = await openPage()
+      }
+      if (w.teardown) await w.teardown(page)
+      await call(page, 'deleteAllIdb')
+    } catch (e) {
+      res.error = String(e?.stack ?? e).split('\n').slice(0, 8).join('\n')
+      log(`  FAILED: ${res.error}`)
+      await closeContext().catch(() => undefined)
+    }
+    res.seconds = (performance.now() - started) / 1000
+    if (pageErrors.length) {
+      res.pageErrors = pageErrors.splice(0).slice(0, 10)
+      log(`  page errors: ${res.pageErrors.join(' | ').slice(0, 500)}`)
+    }
+  }
+} finally {
+  await closeContext().catch(() => undefined)
+  await server.close()
+  rmSync(profileDir, { recursive: true, force: true })
+}
+load.end = os.loadavg()
+
+// ---------------------------------------------------------------- report
+
+function fmt(v) {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return String(v)
+  const a = Math.abs(v)
+  return a >= 1000 ? v.toFixed(0) : a >= 100 ? v.toFixed(1) : a >= 10 ? v.toFixed(2) : a >= 1 ? v.toFixed(3) : v.toPrecision(3)
+}
+
+for (const r of Object.values(results)) {
+  r.stats = {}
+  const names = new Set(r.reps.flatMap((x) => Object.keys(x)))
+  for (const n of names) r.stats[n] = stats(r.reps.map((x) => x[n]).filter((v) => typeof v === 'number'))
+}
+
+const ratioRows = []
+for (const q of ratios) {
+  const r = results[q.w]
+  if (!r) continue
+  const per = r.reps.map((x) => x[q.num] / x[q.den]).filter((v) => Number.isFinite(v))
+  const value = per.length ? median(per) : NaN
+  const verdict =
+    q.op === 'info' ? '—' : r.error || !Number.isFinite(value) ? 'FAILED' : (q.op === '>=' ? value >= q.target : value <= q.target) ? 'PASS' : 'MISS'
+  ratioRows.push({ ...q, value, min: per.length ? Math.min(...per) : NaN, max: per.length ? Math.max(...per) : NaN, verdict })
+}
+
+function pkgVersion(name) {
+  try {
+    return JSON.parse(readFileSync(`${root}node_modules/${name}/package.json`, 'utf8')).version
+  } catch {
+    return 'not installed'
+  }
+}
+const versions = Object.fromEntries(['vite', '@playwright/test', 'dexie', 'idb', 'rxdb', 'rxjs', 'sorted-btree', 'typescript'].map((n) => [n, pkgVersion(n)]))
+versions.webnesia = JSON.parse(readFileSync(`${root}package.json`, 'utf8')).version
+let commit = 'unknown'
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim()
+  const dirty = execFileSync('git', ['status', '--porcelain', 'src'], { cwd: root }).toString().trim()
+  if (dirty) commit += ' + uncommitted changes in src/'
+} catch {
+  // not a git checkout
+}
+
+const failed = Object.entries(results).filter(([, r]) => r.error)
+const totalSeconds = (performance.now() - T0) / 1000
+const meta = {
+  date: new Date().toISOString(),
+  mode: quick ? 'quick' : 'full',
+  reps: REPS,
+  chromium: chromiumVersion,
+  chromiumPath: chromiumPath ?? "Playwright's own Chromium",
+  node: process.version,
+  os: `${os.type()} ${os.release()} ${os.arch()}`,
+  cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
+  memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+  loadavg: load,
+  commit,
+  versions,
+  totalSeconds,
+}
+
+const md = []
+md.push('# Benchmarks')
+md.push('')
+md.push('Generated by `npm run bench`' + (quick ? ' `-- --quick`' : '') + ' (`bench/run.mjs`); raw numbers in `bench/results.json`. Do not edit by hand.')
+md.push('')
+md.push(`- Date: ${meta.date} — ${meta.mode} mode, ${REPS} repetitions per workload after one warm-up, ${totalSeconds.toFixed(0)} s in all`)
+md.push(`- Browser: ${meta.chromium} (\`${meta.chromiumPath}\`), headless, persistent profile under \`.tmp/\``)
+md.push(`- Machine: ${meta.os}, ${meta.cpus}, ${meta.memoryGiB} GiB; Node ${meta.node}`)
+md.push(
+  `- Load average (1/5/15 min): start ${load.start.map((x) => x.toFixed(2)).join(' / ')}, end ${load.end.map((x) => x.toFixed(2)).join(' / ')} — other jobs share this 2-core machine; treat absolute numbers as indicative`,
+)
+md.push(`- Code: webnesia ${versions.webnesia} at ${commit}; ${Object.entries(versions).filter(([k]) => k !== 'webnesia').map(([k, v]) => `${k} ${v}`).join(', ')}`)
+md.push(`- Verdict: ${failed.length ? `**${failed.length} workload(s) FAILED** (${failed.map(([k]) => k).join(', ')})` : 'every workload ran'}; TPC-B consistency: ${consistency.checks === 0 ? 'not run' : consistency.ok ? `PASS (${consistency.checks} checks)` : '**FAIL**'}`)
+md.push('')
+md.push('## Ratios and targets')
+md.push('')
+md.push('Each ratio is the median of the per-repetition ratios (min–max in brackets). "info" rows have no target.')
+md.push('')
+md.push('| workload | ratio | value | target | verdict |')
+md.push('|---|---|---|---|---|')
+for (const q of ratioRows) {
+  const tgt = q.op === 'info' ? 'info' : `${q.op === '>=' ? '≥' : '≤'} ${q.target}×`
+  md.push(`| ${q.w} | ${q.label} | ${fmt(q.value)}× (${fmt(q.min)}–${fmt(q.max)}) | ${tgt} | ${q.verdict} |`)
+}
+const worst = ratioRows
+  .filter((q) => q.verdict === 'MISS')
+  .map((q) => ({ q, off: q.op === '>=' ? q.target / q.value : q.value / q.target }))
+  .sort((a, b) => b.off - a.off)
+if (worst.length) {
+  md.push('')
+  md.push(
+    `Misses, furthest from target first: ${worst.map(({ q, off }) => `${q.w} ${q.label.replace(/ \(.*\)$/, '')} (${fmt(q.value)}×, ${fmt(off)}× off)`).join('; ')}.`,
+  )
+}
+md.push('')
+md.push('## Figures')
+md.push('')
+md.push('min / **median** / max over the repetitions.')
+for (const w of workloads) {
+  const r = results[w.id]
+  if (!r) continue
+  md.push('')
+  md.push(`### ${w.id}: ${r.title}`)
+  md.push('')
+  md.push(`Sizes: ${Object.entries(r.sizes).map(([k, v]) => `${k}=${v}`).join(', ')}. ${r.seconds.toFixed(0)} s.`)
+  if (NOTES[w.id]) md.push('', NOTES[w.id])
+  md.push('')
+  if (r.error) {
+    md.push('**FAILED**:')
+    md.push('')
+    md.push('```')
+    md.push(r.error)
+    md.push('```')
+    md.push('')
+  }
+  if (Object.keys(r.stats).length) {
+    md.push('| figure | unit | min | median | max |')
+    md.push('|---|---|---|---|---|')
+    for (const [n, s] of Object.entries(r.stats)) md.push(`| ${n} | ${unitOf(w, n)} | ${fmt(s.min)} | **${fmt(s.median)}** | ${fmt(s.max)} |`)
+  }
+  if (w.id === 'P9' && consistency.checks) {
+    md.push('')
+    md.push(
+      consistency.ok
+        ? `Consistency: after every run (${consistency.checks}, warm-up included) sum(branch) = sum(teller) = sum(account) = sum(history.delta), and history rows = commits.`
+        : `**Consistency FAILED**: ${JSON.stringify(consistency.failures)}`,
+    )
+  }
+  if (r.pageErrors) md.push('', `Page errors: ${r.pageErrors.map((e) => '`' + e.replace(/`/g, "'").slice(0, 300) + '`').join('; ')}`)
+}
+md.push('')
+md.push('## Method')
+md.push('')
+md.push(METHOD)
+md.push('')
+md.push('## Where the time goes')
+md.push('')
+md.push(PROFILE)
+md.push('')
+
+function unitOf(w, n) {
+  if (n.endsWith('.tps') || n.endsWith('Tps')) return 'txn/s'
+  if (n.endsWith('retryPct')) return '% of runs'
+  if (n.endsWith('PerBurst')) return 'IDB commits'
+  if (n.endsWith('PerRecord')) return 'bytes/record'
+  if (n === 'rowsPerQuery') return 'rows'
+  return w.unit
+}
+
+const sanitizedResults = { meta, sizes: S, consistency, ratios: ratioRows, results }
+if (!noWrite) {
+  writeFileSync(`${root}bench/results.json`, JSON.stringify(sanitizedResults, null, 2) + '\n')
+  writeFileSync(`${root}BENCHMARKS.md`, md.join('\n'))
+  log('wrote BENCHMARKS.md and bench/results.json')
+}
+for (const q of ratioRows) log(`${q.w} ${q.label}: ${fmt(q.value)}× ${q.op === 'info' ? '' : `(target ${q.op} ${q.target}) ${q.verdict}`}`)
+log(`done in ${totalSeconds.toFixed(0)} s${failed.length ? `; FAILED: ${failed.map(([k]) => k).join(', ')}` : ''}${consistency.ok ? '' : '; TPC-B CONSISTENCY FAILED'}`)
+process.exitCode = failed.length || !consistency.ok ? 1 : 0
