@@ -155,9 +155,19 @@ export function keyOf(def: Pick<TableDef, 'attributes'>, r: Rec): Key {
 export function applyIntent(current: readonly Rec[], intent: Intent, bag: boolean): readonly Rec[] {
   if ('w' in intent) {
     if (!bag) return [intent.w]
+    // A bag key's records are kept in canonical order, the order of their rows on disc
+    // (`[key, canonical]`), so a copy loaded from IndexedDB equals one built by applying writes.
     const c = canonical(intent.w)
-    for (const r of current) if (canonical(r) === c) return current
-    return [...current, intent.w]
+    let at = current.length
+    for (let i = 0; i < current.length; i++) {
+      const ci = canonical(current[i])
+      if (ci === c) return current
+      if (ci > c) {
+        at = i
+        break
+      }
+    }
+    return [...current.slice(0, at), intent.w, ...current.slice(at)]
   }
   if ('d' in intent) return current.length === 0 ? current : []
   const c = canonical(intent.o)
