@@ -123,6 +123,8 @@ export class Connection {
       try {
         await this.open(target, (db, tx) => {
           ran = true
+          // An aborted upgrade is reported through `open`; its `done` promise must not go unhandled.
+          tx.done.catch(() => undefined)
           fn(db, tx).then(
             (value) => {
               result = { ok: true, value }

@@ -20,8 +20,10 @@ export function tick(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0))
 }
 
-/** Waits until another handle has applied everything: a transaction starts from announced LSNs. */
+/**
+ * Brings every handle up to date with the log (what a tab does when it hears "LSN n is there"),
+ * without waiting for the BroadcastChannel message to arrive.
+ */
 export async function settle(...dbs: Database[]): Promise<void> {
-  await tick()
-  for (const db of dbs) await db.transaction(() => undefined)
+  for (const db of dbs) await (db as unknown as { local: { catchUp(): Promise<void> } }).local.catchUp()
 }
