@@ -9,7 +9,7 @@ afterEach(async () => {
 })
 
 async function table(storage: 'ram_copies' | 'disc_copies' | 'disc_only_copies' = 'disc_copies'): Promise<void> {
-  ;[db] = await fresh()
+  db = (await fresh())[0] as Database
   await db.createTable('t', { attributes: ['k', 'v'], storage })
   await db.dirtyWrite('t', { k: 1, v: 'one' })
 }
@@ -103,7 +103,7 @@ describe('records handed out', () => {
   })
 
   it('absent attributes read back absent; values round-trip losslessly', async () => {
-    ;[db] = await fresh()
+    db = (await fresh())[0] as Database
     await db.createTable('r', { attributes: ['k', 'a', 'b'] })
     const value = { n: null, t: true, f: 1.5, s: 'x', arr: [1, [2]], o: { p: { q: 1 } }, d: new Date(1), u: new Uint8Array([7]) }
     await db.dirtyWrite('r', { k: 'x', b: value })
