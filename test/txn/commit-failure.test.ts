@@ -1,0 +1,80 @@
+/** A commit that IndexedDB refuses leaves memory equal to disc, fires no event, and the next one works. */
+import { afterEach, expect, it } from 'vitest'
+import { openDatabase, StorageFullError, WebnesiaError, type Database } from '../../src/index.js'
+import { fresh, settle, uniqueName } from '../node/helpers.js'
+
+let dbs: Database[] = []
+afterEach(async () => {
+  await Promise.all(dbs.map((d) => d.close()))
+  dbs = []
+})
+
+/** Makes every put into object store `store` fail like IndexedDB does, while `active`. */
+function failPuts(store: string, name: string): { restore: () => void } {
+  const proto = IDBObjectStore.prototype
+  const orig = proto.put
+  proto.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+    if (this.name === store) throw new DOMException('simulated', name)
+    return orig.apply(this, args)
+  }
+  return { restore: () => (proto.put = orig) }
+}
+
+for (const [domName, errClass, code] of [
+  ['QuotaExceededError', StorageFullError, 'quota'],
+  ['UnknownError', WebnesiaError, 'storage'],
+] as const) {
+  it(`an IndexedDB ${domName} during commit: ${code} error, memory equals disc, no events anywhere`, async () => {
+    const name = uniqueName()
+    const a = await openDatabase({ name })
+    const b = await openDatabase({ name })
+    dbs = [a, b]
+    await a.createTable('acct', { attributes: ['id', 'bal'] })
+    await a.createTable('log', { attributes: ['id', 'what'], storage: 'ram_copies' })
+    await a.dirtyWrite('acct', { id: 1, bal: 10 })
+    await settle(a, b)
+    const events: unknown[] = []
+    a.subscribe({ table: 'acct' }, (e) => events.push(e))
+    b.subscribe({ table: 'acct' }, (e) => events.push(e))
+    a.subscribe({ table: 'log' }, (e) => events.push(e))
+    const fault = failPuts('t:acct', domName)
+    let err: unknown
+    try {
+      err = await a
+        .transaction(async (t) => {
+          await t.write('log', { id: 1, what: 'debit' })
+          await t.write('acct', { id: 1, bal: 0 })
+        })
+        .catch((e: unknown) => e)
+    } finally {
+      fault.restore()
+    }
+    expect(err).toBeInstanceOf(errClass)
+    expect((err as WebnesiaError).code).toBe(code)
+    expect(await a.dirtyRead('acct', 1)).toEqual([{ id: 1, bal: 10 }])
+    expect(await a.dirtyRead('log', 1)).toEqual([])
+    // Disc, as a fresh tab loads it, agrees with memory.
+    const c = await openDatabase({ name })
+    dbs.push(c)
+    expect(await c.dirtyRead('acct', 1)).toEqual([{ id: 1, bal: 10 }])
+    await settle(a, b)
+    expect(await b.dirtyRead('log', 1)).toEqual([])
+    expect(events).toEqual([])
+    // The node goes on.
+    await a.transaction((t) => t.write('acct', { id: 1, bal: 5 }))
+    await settle(b)
+    expect(await b.dirtyRead('acct', 1)).toEqual([{ id: 1, bal: 5 }])
+  })
+}
+
+it('a failed group commit fails every request of the group, and only them', async () => {
+  const [db] = (dbs = await fresh()) as [Database]
+  await db.createTable('x', { attributes: ['k', 'v'] })
+  const fault = failPuts('t:x', 'QuotaExceededError')
+  const results = await Promise.allSettled(Array.from({ length: 5 }, (_, k) => db.dirtyWrite('x', { k, v: 1 })))
+  fault.restore()
+  expect(results.every((r) => r.status === 'rejected')).toBe(true)
+  expect(await db.dirtyAllKeys('x')).toEqual([])
+  await db.dirtyWrite('x', { k: 9, v: 1 })
+  expect(await db.dirtyAllKeys('x')).toEqual([9])
+})
