@@ -79,6 +79,7 @@ function store(tx: UpgradeTx, def: TableDef): AnyStore {
 /** `createTable`. */
 export async function createTable(node: LocalNode, name: string, opts: TableOptions): Promise<void> {
   const def = makeTableDef(name, opts, newId('ck-'))
+  if (node.catalog.has(name)) throw new TableExistsError(name) // known here: no upgrade needed to say so
   await schemaChange(node, name, async (db, tx, current) => {
     if (current) throw new TableExistsError(name)
     const sn = storeName(def)
