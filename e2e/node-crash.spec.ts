@@ -56,9 +56,9 @@ test('a tab crashed mid-burst keeps every acknowledged write; memory equals disc
           resolve(keys.result as number[])
           req.result.close()
         }
-        keys.onerror = () => reject(keys.error)
+        keys.onerror = () => reject(new Error(String(keys.error)))
       }
-      req.onerror = () => reject(req.error)
+      req.onerror = () => reject(new Error(String(req.error)))
     })
     return { lib, raw, pairs, ys: bursts.map((r) => r['id'] as number) }
   }, dbName)

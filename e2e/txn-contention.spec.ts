@@ -46,7 +46,7 @@ test('4 tabs × 500 read-increment-write transactions over 10 hot keys: 0 lost u
   expect(expected.reduce((a, b) => a + b, 0)).toBe(TABS * 500)
   for (const t of tabs) {
     await expect
-      .poll(() => t.evaluate(() => db.transaction(async (tx) => (await tx.select('hot', [[{ k: '_', n: '$1' }, [], ['$1']]])) as number[])))
+      .poll(() => t.evaluate(() => db.transaction((tx) => tx.select<number>('hot', [[{ k: '_', n: '$1' }, [], ['$1']]]))))
       .toEqual(expected)
   }
 })

@@ -79,7 +79,7 @@ test('500 commits under repeated tab kills: 0 acknowledged missing, 0 partial, m
     const credit = (await db.dirtyAllKeys('credit')) as number[]
     const raw = await new Promise<{ debit: number[]; credit: number[] }>((resolve, reject) => {
       const req = indexedDB.open(`webnesia:${name}`)
-      req.onerror = () => reject(req.error)
+      req.onerror = () => reject(new Error(String(req.error)))
       req.onsuccess = () => {
         const tx = req.result.transaction(['t:debit', 't:credit'], 'readonly')
         const d = tx.objectStore('t:debit').getAllKeys()

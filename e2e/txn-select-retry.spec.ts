@@ -30,7 +30,7 @@ test('a select in a transaction sees own writes; a concurrent insert in its rang
       runs++
       await t.write('ev', { id: [2, 9], kind: 'mine' })
       await t.delete('ev', [2, 0])
-      const day2 = (await t.select('ev', [[{ id: [2, '$1'], kind: '$2' }, [], [['$1', '$2']]]])) as unknown[]
+      const day2 = await t.select('ev', [[{ id: [2, '$1'], kind: '$2' }, [], [['$1', '$2']]]])
       if (runs === 1) {
         selectedOnce()
         await gate

@@ -72,7 +72,7 @@ for (const storage of ['ram_copies', 'disc_copies', 'disc_only_copies'] as const
         expect(err).toBeInstanceOf(WebnesiaError)
         expect((err as WebnesiaError).code).toBe('bad_type')
       }
-      await expect(db.dirtyDeleteObject('t', { k: 1, nope: 1 } as never)).rejects.toBeInstanceOf(BadRecordError)
+      await expect(db.dirtyDeleteObject('t', { k: 1, nope: 1 })).rejects.toBeInstanceOf(BadRecordError)
       expect(await db.dirtyAllKeys('t')).toEqual([1])
     })
   })

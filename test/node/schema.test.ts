@@ -101,7 +101,7 @@ describe('schema changes', () => {
       .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(TransactionAbortedError)
     await expect(db.transformTable('t', (r) => ({ ...r, bad: 1 }))).rejects.toMatchObject({ code: 'bad_type' })
-    expect((await db.dirtySelect('t', [[{ v: '$1' }, [], ['$1']]])) as number[]).toEqual([0, 1, 2, 3, 4])
+    expect(await db.dirtySelect('t', [[{ v: '$1' }, [], ['$1']]])).toEqual([0, 1, 2, 3, 4])
     await db.transformTable('t', (r) => ((r['k'] as number) % 2 ? undefined : { ...r, v: (r['v'] as number) * 10 }))
     expect(await db.dirtyMatchObject('t', {})).toEqual([
       { k: 0, v: 0 },

@@ -57,7 +57,7 @@ async function idbSubject(def: TableDef): Promise<Subject> {
     reader: new IdbTable(def, conn),
     set: async (key, recs) => {
       const tx = raw.transaction(storeName(def), 'readwrite')
-      writeChange(tx.store as never, def, { key, old: current.get(key) ?? [], recs })
+      writeChange(tx.store, def, { key, old: current.get(key) ?? [], recs })
       current.set(key, recs)
       await tx.done
     },

@@ -12,6 +12,7 @@ afterEach(async () => {
 /** Makes every put into object store `store` fail like IndexedDB does, while `active`. */
 function failPuts(store: string, name: string): { restore: () => void } {
   const proto = IDBObjectStore.prototype
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- re-applied with its own `this` below
   const orig = proto.put
   proto.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
     if (this.name === store) throw new DOMException('simulated', name)

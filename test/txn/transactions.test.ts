@@ -95,6 +95,7 @@ describe('aborts', () => {
     for (const run of [
       (): Promise<unknown> => db.transaction(async (t) => {
         await t.write('emp', { id: 7, name: 'x' })
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- any value may be thrown: it is the reason
         throw reason
       }),
       (): Promise<unknown> => db.transaction(async (t) => {
