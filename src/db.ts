@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { NoSuchTableError, WebnesiaError } from './errors.js'
+import { NoSuchTableError, WebnesiaError, rejected } from './errors.js'
 import type { SystemEvent, TableEvent, DetailedTableEvent, SubscriptionSpec } from './events/subscriptions.js'
 import { LocalNode } from './node.js'
 import * as ddl from './schema/ddl.js'
@@ -196,7 +196,11 @@ export class Database {
 
   /** Records with `key`, read without a transaction. */
   dirtyRead<T extends Row = Row>(tab: string, key: Key): Promise<T[]> {
-    return this.guard(() => this.dirty().read<T>(tab, key))
+    try {
+      return this.dirty().read<T>(tab, key)
+    } catch (e) {
+      return rejected(e)
+    }
   }
   /** Writes a record at once (durable when the promise resolves). */
   dirtyWrite(tab: string, record: Row): Promise<void> {

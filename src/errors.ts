@@ -142,3 +142,9 @@ export function safeString(value: unknown): string {
     return Object.prototype.toString.call(value)
   }
 }
+
+/** A rejected promise carrying what a synchronous check threw (always an Error here). */
+export function rejected(e: unknown): Promise<never> {
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rethrowing as is
+  return Promise.reject(e)
+}

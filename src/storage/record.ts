@@ -138,6 +138,8 @@ export function exportRecord(r: Rec): Rec {
 
 /** Exports every record of a list. */
 export function exportRecords(rs: readonly Rec[]): Rec[] {
+  if (rs.length === 0) return []
+  if (rs.length === 1) return [exportRecord(rs[0] as Rec)]
   const out = new Array<Rec>(rs.length)
   for (let i = 0; i < rs.length; i++) out[i] = exportRecord(rs[i] as Rec)
   return out

@@ -109,6 +109,13 @@ export class Access {
     return out
   }
 
+  /** Whether this context or an enclosing one has intents on table `t` (no allocation). */
+  private writesTable(t: string): boolean {
+    if (this.writes.tables.has(t)) return true
+    for (let a = this.parent; a !== null; a = a.parent) if (a.writes.tables.has(t)) return true
+    return false
+  }
+
   /** This context's pending intents for a key: whether the table was cleared first, and the intents. */
   pending(t: string, key: Key): { cleared: boolean; intents: Intent[] } | null {
     let found: { cleared: boolean; intents: Intent[] } | null = null
@@ -159,6 +166,19 @@ export class Access {
       this.revalidate()
     }
     return recs
+  }
+
+  /**
+   * The records of a key when they can be had without waiting (a memory copy, no intents of this
+   * context on the key), else undefined. Remembered in the read set like {@link read}.
+   */
+  readSync(rt: TableRuntime, key: Key): readonly Rec[] | undefined {
+    if (!rt.mem) return undefined
+    this.revalidate()
+    if (this.reads && this.writesTable(rt.def.name) && this.pending(rt.def.name, key)) return undefined
+    const slot = rt.mem.slot(key)
+    this.reads?.keys.push({ t: rt.def.name, key, v: slot?.v ?? 0 })
+    return slot?.recs ?? EMPTY
   }
 
   /** The records of a key as this context sees them. */
