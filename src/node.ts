@@ -159,7 +159,7 @@ export class LocalNode {
       const rt = this.catalog.tables.get(ts.name)
       if (!rt?.mem || rt.def.cookie !== ts.cookie || rt.def.storage !== 'ram_copies') continue
       rt.mem.clear(0)
-      for (const [key, recs] of ts.slots) rt.mem.apply({ key, old: [], recs: recs.map((r) => Object.freeze(r)) }, 0)
+      for (const [key, recs] of ts.slots) rt.mem.apply({ key, old: [], recs: recs.map((r) => adoptRecord(r as Record<string, unknown>)) }, 0)
       rt.loadedAt = snap.lsn
       rt.version = Math.max(rt.version, snap.lsn)
     }

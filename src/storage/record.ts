@@ -123,12 +123,28 @@ export function importRecord(def: Pick<TableDef, 'name' | 'attributes'>, input: 
   return out
 }
 
-/** Imports a record whose validity is already established (from disc or from another tab). */
+/** Freezes a fresh structured clone in place; true when it holds Dates or binary (mutable leaves). */
+function freezeInPlace(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false
+  if (v instanceof Date || v instanceof ArrayBuffer || ArrayBuffer.isView(v)) return true
+  let mutable = false
+  if (Array.isArray(v)) {
+    for (const x of v) if (freezeInPlace(x)) mutable = true
+  } else {
+    for (const k in v) if (freezeInPlace((v as Record<string, unknown>)[k])) mutable = true
+  }
+  Object.freeze(v)
+  return mutable
+}
+
+/**
+ * Adopts a record whose validity is already established and that nobody else holds: a fresh
+ * structured clone read from IndexedDB or received from another tab. It is frozen in place, not
+ * copied (a cold load of a large table would otherwise copy every record once more).
+ */
 export function adoptRecord(input: Record<string, unknown>): Rec {
-  const st: CopyState = { mutable: false, path: new Set() }
-  const out = copyValue(input, st, 'record') as Rec
-  if (st.mutable) withMutableLeaves.add(out)
-  return out
+  if (freezeInPlace(input)) withMutableLeaves.add(input)
+  return input
 }
 
 /** Returns a record safe to hand to the application (the frozen record itself, or a copy). */
