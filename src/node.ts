@@ -20,7 +20,7 @@ import { DatabaseClosedError, assert } from './errors.js'
 import { Catalog } from './schema/catalog.js'
 import { onDisc, storeName } from './schema/table-def.js'
 import { Connection, LOG, META, SCHEMA, TABS } from './log/connection.js'
-import { newId, type LogEntry } from './log/entry.js'
+import { newId, readLog, type LogEntry } from './log/entry.js'
 import { TabLink, type TabMessage, type TableSnapshot } from './log/tabs.js'
 import { groupRows } from './storage/idb-table.js'
 import { adoptRecord, type Intent, type Rec } from './storage/record.js'
@@ -217,7 +217,7 @@ export class LocalNode {
         const tx = db.transaction([META, LOG], 'readonly')
         const lsn = ((await tx.objectStore(META).get('lsn')) as number | undefined) ?? 0
         if (lsn <= this.applied) continue
-        const entries = (await tx.objectStore(LOG).getAll(IDBKeyRange.lowerBound(this.applied, true))) as LogEntry[]
+        const entries = await readLog(tx.objectStore(LOG), this.applied)
         try {
           this.applyEntries(entries, lsn, 'tab')
         } catch (e) {

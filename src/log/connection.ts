@@ -1,7 +1,7 @@
 /**
  * The node's IndexedDB database, and the one connection a tab holds to it.
  *
- * On-disc format, version 1 (`FORMAT`), database `webnesia:<name>`:
+ * On-disc format, version 2 (`FORMAT`), database `webnesia:<name>`:
  *
  *     ┌──────────┬───────────────────────┬──────────────────────────────────────────────┐
  *     │ store    │ key                   │ value                                        │
@@ -10,7 +10,7 @@
  *     │          │ 'lsn'                 │ LSN of the last commit (bumped by each one)   │
  *     │          │ 'format'              │ FORMAT                                        │
  *     │ schema   │ table name            │ TableDef (schema/table-def.ts)                │
- *     │ log      │ LSN                   │ LogEntry (log/entry.ts)                       │
+ *     │ log      │ LSN of its last entry │ LogEntry[] of one group commit (log/entry.ts) │
  *     │ tabs     │ tab id                │ { applied: LSN, at: ms } (log truncation)     │
  *     │ t:<tab>  │ key (set, ordered_set)│ the record                                    │
  *     │          │ [key, canonical(rec)] │ the record (bag: one row per record)          │
@@ -27,7 +27,7 @@ import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb'
 import { DatabaseClosedError, WebnesiaError } from '../errors.js'
 
 /** Version of the on-disc format. */
-export const FORMAT = 1
+export const FORMAT = 2
 export const META = 'meta'
 export const SCHEMA = 'schema'
 export const LOG = 'log'
@@ -78,7 +78,10 @@ export class Connection {
   ): Promise<IDBPDatabase> {
     const db = await openDB(idbName(this.name), version, {
       upgrade: (d, oldVersion, _newVersion, tx) => {
-        if (oldVersion === 0) createBaseStores(d)
+        if (oldVersion === 0) {
+          createBaseStores(d)
+          void tx.objectStore(META).put(FORMAT, 'format')
+        }
         if (upgrade) upgrade(d, tx)
       },
       blocking: () => {

@@ -1,7 +1,8 @@
 /**
  * The commit log entry: one per committed change (a transaction, a dirty operation, a schema
- * change), stored under its LSN in the `log` store inside the same IndexedDB transaction as the
- * table writes it describes.
+ * change), written in the same IndexedDB transaction as the table writes it describes. The `log`
+ * store holds one {@link LogRecord} per IndexedDB commit: the entries of a whole group commit,
+ * under the LSN of its last entry (one put per group instead of one per transaction).
  *
  *     LogEntry {
  *       lsn:  number         log sequence number, dense: 1, 2, 3, ...
@@ -64,4 +65,23 @@ export function newId(prefix: string): string {
   counter = (counter + 1) % 0x7fffffff
   const rnd = typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID().slice(0, 13) : Math.random().toString(36).slice(2, 15)
   return `${prefix}${rnd}${counter.toString(36)}`
+}
+
+/** What the `log` store holds under a key: the entries of one group commit, in LSN order. */
+export type LogRecord = readonly LogEntry[]
+
+/** The log key of a record holding `entries`: the LSN of its last entry. */
+export function logKey(entries: LogRecord): number {
+  const last = entries[entries.length - 1]
+  if (!last) throw new RangeError('an empty log record')
+  return last.lsn
+}
+
+/**
+ * Every entry after LSN `after` in the `log` store: records keyed by their last LSN, so the first
+ * record found may begin at or before `after` (callers skip entries they already applied).
+ */
+export async function readLog(store: { getAll(range: IDBKeyRange): Promise<unknown[]> }, after: number): Promise<LogEntry[]> {
+  const records = (await store.getAll(IDBKeyRange.lowerBound(after, true))) as LogRecord[]
+  return records.flat()
 }

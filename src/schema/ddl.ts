@@ -14,7 +14,7 @@
 import type { IDBPDatabase, IDBPObjectStore } from 'idb'
 import { NoSuchTableError, TableExistsError, TransactionAbortedError, WebnesiaError } from '../errors.js'
 import { LOG, META, SCHEMA, type UpgradeTx } from '../log/connection.js'
-import { newId, type LogEntry, type LogOp } from '../log/entry.js'
+import { newId, readLog, type LogEntry, type LogOp } from '../log/entry.js'
 import { GapError, type LocalNode } from '../node.js'
 import { groupRows, writeChange } from '../storage/idb-table.js'
 import { applyIntent, exportRecord, importRecord, keyOf, type Rec } from '../storage/record.js'
@@ -38,13 +38,13 @@ async function schemaChange(node: LocalNode, table: string, change: Change): Pro
         const meta = tx.objectStore(META)
         const last = ((await meta.get('lsn')) as number | undefined) ?? 0
         if (last > node.applied) {
-          const missed = (await tx.objectStore(LOG).getAll(IDBKeyRange.lowerBound(node.applied, true))) as LogEntry[]
+          const missed = await readLog(tx.objectStore(LOG), node.applied)
           node.applyEntries(missed, last, 'tab')
         }
         const current = (await tx.objectStore(SCHEMA).get(table)) as TableDef | undefined
         const ops = await change(db, tx, current)
         const entry: LogEntry = { lsn: last + 1, cid, tab: node.tab, ops }
-        void tx.objectStore(LOG).put(entry, entry.lsn)
+        void tx.objectStore(LOG).put([entry], entry.lsn)
         void meta.put(entry.lsn, 'lsn')
         return entry.lsn
       })

@@ -23,7 +23,7 @@
 import type { IDBPTransaction } from 'idb'
 import { DatabaseClosedError, NoSuchTableError, WebnesiaError, mapStorageError } from '../errors.js'
 import { LOG, META } from '../log/connection.js'
-import { newId, type LogEntry, type LogOp, type PutOp } from '../log/entry.js'
+import { logKey, newId, readLog, type LogEntry, type LogOp, type LogRecord, type PutOp } from '../log/entry.js'
 import { GapError, type LocalNode } from '../node.js'
 import type { TableRuntime } from '../schema/catalog.js'
 import { storeName } from '../schema/table-def.js'
@@ -180,7 +180,7 @@ export class Committer {
       const base = node.applied
       let lsn = speculate ? base : ((await stored) ?? 0)
       if (lsn > node.applied) {
-        const missed = (await tx.objectStore(LOG).getAll(IDBKeyRange.lowerBound(node.applied, true))) as LogEntry[]
+        const missed = await readLog(tx.objectStore(LOG), node.applied)
         node.applyEntries(missed, lsn, 'tab')
       }
       // 2. validate and resolve, request by request
@@ -211,12 +211,12 @@ export class Committer {
       }
       // 3. write
       if (accepted.length > 0) {
-        const log = tx.objectStore(LOG)
-        for (const { entry } of accepted) {
+        const entries = accepted.map((a) => a.entry)
+        for (const entry of entries) {
           node.localCids.add(entry.cid)
           for (const op of entry.ops) this.writeOp(tx, op)
-          void log.put(entry, entry.lsn)
         }
+        void tx.objectStore(LOG).put(entries, logKey(entries))
         void meta.put(lsn, 'lsn')
       }
       // The guess holds iff nothing was committed since `base` (then no catch-up can have moved
@@ -255,8 +255,8 @@ export class Committer {
     if (!entry) return false
     try {
       const db = await this.node.conn.get()
-      const found = (await db.get(LOG, entry.lsn)) as LogEntry | undefined
-      return found?.cid === entry.cid
+      const found = (await db.get(LOG, IDBKeyRange.lowerBound(entry.lsn))) as LogRecord | undefined
+      return found?.some((e) => e.cid === entry.cid) ?? false
     } catch {
       return false
     }
