@@ -364,8 +364,8 @@ function adoptEntry(e: LogEntry): LogEntry {
   const adopt = (rs: readonly Rec[]): Rec[] => rs.map((r) => adoptRecord(r as Record<string, unknown>))
   const ops = e.ops.map((op) => {
     if (op.k !== 'put') return op
-    const i = op.i.map((x): Intent => ('w' in x ? { w: adoptRecord(x.w as Record<string, unknown>) } : 'o' in x ? { o: adoptRecord(x.o as Record<string, unknown>) } : x))
-    return { ...op, old: adopt(op.old), recs: adopt(op.recs), i }
+    const i = op.i?.map((x): Intent => ('w' in x ? { w: adoptRecord(x.w) } : 'o' in x ? { o: adoptRecord(x.o) } : x))
+    return i ? { ...op, old: adopt(op.old), recs: adopt(op.recs), i } : { ...op, old: adopt(op.old), recs: adopt(op.recs) }
   })
   return { ...e, ops }
 }

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { LogEntry, PutOp } from '../log/entry.js'
+import { intentsOf, type LogEntry, type PutOp } from '../log/entry.js'
 import { applyIntent, exportRecord, exportRecords, type Rec } from '../storage/record.js'
 import type { Key } from '../storage/term.js'
 
@@ -100,7 +100,7 @@ export class Subscriptions {
 
 function* putEvents(op: PutOp, origin: Origin, bag: boolean): Generator<{ ev: TableEvent; old: readonly Rec[] }> {
   let cur = op.old
-  for (const intent of op.i) {
+  for (const intent of intentsOf(op)) {
     const next = applyIntent(cur, intent, bag)
     if ('w' in intent) {
       if (!bag || next !== cur) yield { ev: { type: 'write', table: op.t, record: exportRecord(intent.w), origin }, old: cur }

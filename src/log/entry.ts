@@ -29,8 +29,18 @@ export interface PutOp {
   readonly key: Key
   readonly old: readonly Rec[]
   readonly recs: readonly Rec[]
-  /** The intents that produced it (events are derived from them). */
-  readonly i: readonly Intent[]
+  /**
+   * The intents that produced it (events are derived from them). Absent for the common case of
+   * one write that became the key's only record: see {@link intentsOf}.
+   */
+  readonly i?: readonly Intent[]
+}
+
+/** The intents of a put op. */
+export function intentsOf(op: PutOp): readonly Intent[] {
+  if (op.i) return op.i
+  const only = op.recs[0]
+  return op.recs.length === 1 && only !== undefined ? [{ w: only }] : []
 }
 
 /** Every record of a table removed. */

@@ -327,7 +327,9 @@ export class Committer {
           intents.push(intent)
           recs = applyIntent(recs, intent, bag)
         }
-        const op: PutOp = { k: 'put', t, key: kw.key, old, recs, i: intents }
+        // One write that became the key's only record needs no intents in the log (intentsOf).
+        const only = intents.length === 1 && recs.length === 1 && 'w' in (intents[0] as Intent) && (intents[0] as { w: Rec }).w === recs[0]
+        const op: PutOp = only ? { k: 'put', t, key: kw.key, old, recs } : { k: 'put', t, key: kw.key, old, recs, i: intents }
         ops.push(op)
         mine.set(t, kw.key, recs)
       }
