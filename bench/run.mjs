@@ -6,7 +6,7 @@
  *
  * Options:
  *   --quick            fewer repetitions and smaller sizes (under 2 minutes)
- *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 MEM)
+ *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 MEM CHUNK)
  *   --reps=N           repetitions per workload (default 5, quick 3)
  *   --no-write         do not write BENCHMARKS.md / results.json (for trying things out)
  *   --dev              serve the page with Vite's dev server (unbundled modules) instead of a build
@@ -57,6 +57,7 @@ const S = quick
       p8: { records: 20_000, groups: 2_000, fastQueries: 50, scanQueries: 3 },
       p9: { branches: 1, tellersPerBranch: 10, accountsPerBranch: 1_000, durationMs: 1_000 },
       mem: { records: 20_000 },
+      chunk: { records: 20_000 },
     }
   : {
       p1: { records: 10_000, libReads: 100_000, txnReads: 10_000, dexieReads: 2_000, mapReads: 1_000_000, rxdbReads: 500 },
@@ -68,6 +69,7 @@ const S = quick
       p8: { records: 100_000, groups: 10_000, fastQueries: 200, scanQueries: 5 },
       p9: { branches: 1, tellersPerBranch: 10, accountsPerBranch: 10_000, durationMs: 4_000 },
       mem: { records: 100_000 },
+      chunk: { records: 100_000 },
     }
 
 // ---------------------------------------------------------------- browser and server
@@ -438,6 +440,54 @@ const workloads = [
     },
     ownPages: true, // a fresh tab per measurement
   },
+  {
+    id: 'CHUNK',
+    title: `Chunked select (n = 100) over a ${S.chunk.records / 1000}k-record disc_only_copies table: peak heap`,
+    unit: 'bytes',
+    sizes: S.chunk,
+    async setup(page) {
+      this.name = `chunk-${process.pid}`
+      await call(page, 'chunkSetup', { name: this.name, records: S.chunk.records })
+    },
+    async rep() {
+      await closePages()
+      const page = await openPage()
+      const cdp = await context.newCDPSession(page)
+      const heap = async () => {
+        await cdp.send('HeapProfiler.collectGarbage')
+        await cdp.send('HeapProfiler.collectGarbage')
+        return (await cdp.send('Runtime.getHeapUsage')).usedSize
+      }
+      await call(page, 'chunkOpen', { name: this.name })
+      const base = await heap()
+      let peak = 0
+      let first = 0
+      let samples = 0
+      for (;;) {
+        const r = await call(page, 'chunkStep', { steps: 25 })
+        const h = (await heap()) - base
+        if (samples === 0) first = h
+        peak = Math.max(peak, h)
+        samples++
+        if (r.done) {
+          if (r.seen !== S.chunk.records) throw new Error(`chunked select saw ${r.seen} of ${S.chunk.records}`)
+          break
+        }
+      }
+      const before = await heap()
+      await call(page, 'chunkAll')
+      const whole = (await heap()) - before
+      await call(page, 'chunkRelease')
+      await cdp.detach()
+      return {
+        'lib.chunkedPeakBytes': Math.max(peak, 1),
+        'lib.chunkedGrowthBytes': Math.max(peak - first, 1),
+        'lib.wholeResultBytes': whole,
+        'lib.samples': samples,
+      }
+    },
+    ownPages: true,
+  },
 ]
 
 /** Ratios, each with its target: value = num / den (median of per-repetition ratios). */
@@ -465,6 +515,8 @@ const ratios = [
   { w: 'P8', label: 'full scan ÷ key-prefix range select (ordered_set)', num: 'lib.fullScan', den: 'lib.prefixRange', op: '>=', target: 100 },
   { w: 'P9', label: '10 clients ÷ 1 client throughput (info)', num: 'lib.10clients.tps', den: 'lib.1client.tps', op: 'info' },
   { w: 'P9', label: '4 tabs ÷ 1 client throughput (info)', num: 'lib.4tabs.tps', den: 'lib.1client.tps', op: 'info' },
+  { w: 'CHUNK', label: 'heap growth during a chunked select walk (n = 100, after its first 25 chunks) ÷ heap of the whole result set', num: 'lib.chunkedGrowthBytes', den: 'lib.wholeResultBytes', op: '<=', target: 0.05 },
+  { w: 'CHUNK', label: 'peak heap of a chunked select (n = 100, fixed costs included) ÷ heap of the whole result set (info)', num: 'lib.chunkedPeakBytes', den: 'lib.wholeResultBytes', op: 'info' },
   { w: 'MEM', label: 'library heap ÷ JSON size per record (info)', num: 'lib.heapPerRecord', den: 'json.bytesPerRecord', op: 'info' },
   { w: 'MEM', label: 'library heap ÷ plain Map of the records (info)', num: 'lib.heapPerRecord', den: 'map.heapPerRecord', op: 'info' },
 ]

@@ -2,6 +2,7 @@
  * The benchmark page: exposes every workload as `window.bench.<name>(params)` for `bench/run.mjs`,
  * then sets `window.benchReady`.
  */
+import { chunkAll, chunkOpen, chunkRelease, chunkSetup, chunkStep } from './chunked.js'
 import { deleteAllIdb } from './common.js'
 import { memJson, memLoadLib, memLoadMap, memRelease, memSetup } from './memory.js'
 import { p1 } from './p1-read.js'
@@ -14,6 +15,11 @@ import { p9Check, p9Close, p9Open, p9Run, p9Setup } from './p9-tpcb.js'
 
 const bench = {
   deleteAllIdb,
+  chunkSetup,
+  chunkOpen,
+  chunkStep,
+  chunkAll,
+  chunkRelease,
   p1,
   p2,
   p3,
