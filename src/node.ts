@@ -19,7 +19,7 @@
 import { DatabaseClosedError, assert } from './errors.js'
 import { Catalog } from './schema/catalog.js'
 import { onDisc, storeName } from './schema/table-def.js'
-import { Connection, LOG, META, SCHEMA, TABS } from './log/connection.js'
+import { fire, Connection, LOG, META, SCHEMA, TABS } from './log/connection.js'
 import { newId, readLog, type LogEntry } from './log/entry.js'
 import { TabLink, type TabMessage, type TableSnapshot } from './log/tabs.js'
 import { groupRows } from './storage/idb-table.js'
@@ -98,11 +98,11 @@ export class LocalNode {
     let node = (await tx.objectStore(META).get('node')) as string | undefined
     if (node === undefined) {
       node = nodeOpt ?? newId('node-')
-      void tx.objectStore(META).put(node, 'node')
+      fire(tx.objectStore(META).put(node, 'node'))
     }
     const lsn = ((await tx.objectStore(META).get('lsn')) as number | undefined) ?? 0
     const defs = (await tx.objectStore(SCHEMA).getAll()) as TableDef[]
-    void tx.objectStore(TABS).put({ applied: lsn, at: Date.now() }, this.tab)
+    fire(tx.objectStore(TABS).put({ applied: lsn, at: Date.now() }, this.tab))
     const loaded: { def: TableDef; rows: unknown[] }[] = []
     const counts = new Map<string, number>()
     for (const def of defs) {
@@ -313,18 +313,18 @@ export class LocalNode {
     const tx = db.transaction([TABS, LOG], 'readwrite', { durability: 'relaxed' })
     const now = Date.now()
     const tabs = tx.objectStore(TABS)
-    void tabs.put({ applied: this.applied, at: now }, this.tab)
+    fire(tabs.put({ applied: this.applied, at: now }, this.tab))
     let min = this.applied
     let cursor = await tabs.openCursor()
     while (cursor) {
       const v = cursor.value as { applied: number; at: number }
       if (cursor.key !== this.tab) {
-        if (now - v.at > TAB_LEASE_MS) void cursor.delete()
+        if (now - v.at > TAB_LEASE_MS) fire(cursor.delete())
         else min = Math.min(min, v.applied)
       }
       cursor = await cursor.continue()
     }
-    if (min > 0) void tx.objectStore(LOG).delete(IDBKeyRange.upperBound(min))
+    if (min > 0) fire(tx.objectStore(LOG).delete(IDBKeyRange.upperBound(min)))
     await tx.done
     this.reportedApplied = this.applied
   }

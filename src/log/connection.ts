@@ -33,6 +33,14 @@ export const SCHEMA = 'schema'
 export const LOG = 'log'
 export const TABS = 'tabs'
 
+/**
+ * Issues an IndexedDB request without awaiting it: its outcome is the transaction's (`tx.done`),
+ * and a request failed by an abort must not become an unhandled rejection.
+ */
+export function fire(request: Promise<unknown>): void {
+  request.catch(() => undefined)
+}
+
 /** Name of the IndexedDB database of node `name`. */
 export function idbName(name: string): string {
   return `webnesia:${name}`
@@ -80,7 +88,7 @@ export class Connection {
       upgrade: (d, oldVersion, _newVersion, tx) => {
         if (oldVersion === 0) {
           createBaseStores(d)
-          void tx.objectStore(META).put(FORMAT, 'format')
+          fire(tx.objectStore(META).put(FORMAT, 'format'))
         }
         if (upgrade) upgrade(d, tx)
       },

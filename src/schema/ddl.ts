@@ -13,7 +13,7 @@
  */
 import type { IDBPDatabase, IDBPObjectStore } from 'idb'
 import { NoSuchTableError, TableExistsError, TransactionAbortedError, WebnesiaError } from '../errors.js'
-import { LOG, META, SCHEMA, type UpgradeTx } from '../log/connection.js'
+import { fire, LOG, META, SCHEMA, type UpgradeTx } from '../log/connection.js'
 import { newId, readLog, type LogEntry, type LogOp } from '../log/entry.js'
 import { GapError, type LocalNode } from '../node.js'
 import { groupRows, writeChange } from '../storage/idb-table.js'
@@ -44,8 +44,8 @@ async function schemaChange(node: LocalNode, table: string, change: Change): Pro
         const current = (await tx.objectStore(SCHEMA).get(table)) as TableDef | undefined
         const ops = await change(db, tx, current)
         const entry: LogEntry = { lsn: last + 1, cid, tab: node.tab, ops }
-        void tx.objectStore(LOG).put([entry], entry.lsn)
-        void meta.put(entry.lsn, 'lsn')
+        fire(tx.objectStore(LOG).put([entry], entry.lsn))
+        fire(meta.put(entry.lsn, 'lsn'))
         return entry.lsn
       })
     } catch (e) {
@@ -88,7 +88,7 @@ export async function createTable(node: LocalNode, name: string, opts: TableOpti
       const s = db.createObjectStore(sn)
       if (def.storage === 'disc_only_copies') for (const a of def.index) s.createIndex(a, a)
     }
-    void tx.objectStore(SCHEMA).put(def, name)
+    fire(tx.objectStore(SCHEMA).put(def, name))
     return Promise.resolve([{ k: 'schema', op: 'create', def }])
   })
 }
@@ -99,14 +99,14 @@ export async function deleteTable(node: LocalNode, name: string): Promise<void> 
   await schemaChange(node, name, async (db, tx, current) => {
     const def = exists(name, current)
     if (db.objectStoreNames.contains(storeName(def))) db.deleteObjectStore(storeName(def))
-    void tx.objectStore(SCHEMA).delete(name)
+    fire(tx.objectStore(SCHEMA).delete(name))
     return Promise.resolve([{ k: 'schema', op: 'delete', def }])
   })
 }
 
 /** Writes a changed definition. */
 function update(tx: UpgradeTx, def: TableDef): LogOp[] {
-  void tx.objectStore(SCHEMA).put(def, def.name)
+  fire(tx.objectStore(SCHEMA).put(def, def.name))
   return [{ k: 'schema', op: 'update', def }]
 }
 
@@ -190,7 +190,7 @@ export async function transformTable(
     if (def.storage !== 'ram_copies') {
       const s = store(tx, def)
       if (def.storage === 'disc_only_copies') for (const a of def.index) if (!index.includes(a)) s.deleteIndex(a)
-      void s.clear()
+      fire(s.clear())
       for (const { key, recs } of next.values()) writeChange(s, nd, { key, old: [], recs })
     }
     for (const { key, recs } of next.values()) ops.push({ k: 'put', t: name, key, old: [], recs, i: [] })

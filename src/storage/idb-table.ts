@@ -10,7 +10,7 @@
  * @module
  */
 import type { IDBPObjectStore } from 'idb'
-import type { Connection } from '../log/connection.js'
+import { fire, type Connection } from '../log/connection.js'
 import { storeName, type TableDef } from '../schema/table-def.js'
 import type { Bounds } from './key-store.js'
 import type { KeyChange, TableReader } from './reader.js'
@@ -66,8 +66,8 @@ export function writeChange(store: Store, def: TableDef, change: KeyChange): voi
   const { key, old, recs } = change
   if (def.type !== 'bag') {
     if (recs.length === 0) {
-      if (old.length > 0 || def.storage === 'disc_only_copies') void store.delete(key as IDBValidKey)
-    } else void store.put(recs[0], key as IDBValidKey)
+      if (old.length > 0 || def.storage === 'disc_only_copies') fire(store.delete(key as IDBValidKey))
+    } else fire(store.put(recs[0], key as IDBValidKey))
     return
   }
   const before = new Set(old.map(canonical))
@@ -75,9 +75,9 @@ export function writeChange(store: Store, def: TableDef, change: KeyChange): voi
   for (const r of recs) {
     const c = canonical(r)
     after.add(c)
-    if (!before.has(c)) void store.put(r, [key, c] as IDBValidKey)
+    if (!before.has(c)) fire(store.put(r, [key, c] as IDBValidKey))
   }
-  for (const c of before) if (!after.has(c)) void store.delete([key, c] as IDBValidKey)
+  for (const c of before) if (!after.has(c)) fire(store.delete([key, c] as IDBValidKey))
 }
 
 /** Groups rows read from a store into (key, records) slots; rows come in primary-key order. */

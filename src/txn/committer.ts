@@ -22,7 +22,7 @@
  */
 import type { IDBPTransaction } from 'idb'
 import { DatabaseClosedError, NoSuchTableError, WebnesiaError, mapStorageError } from '../errors.js'
-import { LOG, META } from '../log/connection.js'
+import { fire, LOG, META } from '../log/connection.js'
 import { logKey, newId, readLog, type LogEntry, type LogOp, type LogRecord, type PutOp } from '../log/entry.js'
 import { GapError, type LocalNode } from '../node.js'
 import type { TableRuntime } from '../schema/catalog.js'
@@ -216,8 +216,8 @@ export class Committer {
           node.localCids.add(entry.cid)
           for (const op of entry.ops) this.writeOp(tx, op)
         }
-        void tx.objectStore(LOG).put(entries, logKey(entries))
-        void meta.put(lsn, 'lsn')
+        fire(tx.objectStore(LOG).put(entries, logKey(entries)))
+        fire(meta.put(lsn, 'lsn'))
       }
       // The guess holds iff nothing was committed since `base` (then no catch-up can have moved
       // memory during the awaits above either: entries past `base` would have to exist).
@@ -267,7 +267,7 @@ export class Committer {
     const rt = this.node.catalog.tables.get(op.t)
     if (!rt?.disc) return
     const store = tx.objectStore(storeName(rt.def))
-    if (op.k === 'clear') void store.clear()
+    if (op.k === 'clear') fire(store.clear())
     else writeChange(store, rt.def, op)
   }
 
