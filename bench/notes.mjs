@@ -42,7 +42,14 @@ export const NOTES = {
  * Where the time goes, from `npm run bench -- --profile` (Vite dev server, CPU profiler at 100 µs,
  * first repetition). A snapshot: re-run `--profile` after changing src/.
  */
-export const PROFILE = `Snapshot of \`npm run bench -- --profile\` on 2026-11-22 (src at 6a61ae4), self time of the measured section only:
+export const PROFILE = `Since this snapshot (the figures above are newer): P1 reads from memory no longer pass through
+async functions and export single records without an extra array; P2/P3 commits no longer wait for
+\`meta.lsn\` before writing (they speculate and check it last) and a group commit writes ONE log record
+for the whole group instead of one per transaction (P3 reached 0.9× of raw puts in one transaction,
+the ceiling); P5 freezes loaded records in place instead of copying them. What remains in P2 is the
+commit-log design itself (record + log record + LSN, \`raw.likeLib\`) plus ~1.2× JavaScript.
+
+Snapshot of \`npm run bench -- --profile\` on 2026-11-22 (src at 6a61ae4), self time of the measured section only:
 
 - **P1 dirtyRead** (~0.5–1 µs per read, Map.get ~0.04 µs): three nested async functions per read
   (\`Transaction.read\` → \`Access.read\` → \`Access.committed\`) ≈ 40%; \`exportRecord\`/\`exportRecords\`
