@@ -1,101 +1,146 @@
 /**
- * Crash loop: a tab committing two-table transactions is killed at random points (CDP Page.crash
- * or page.close) again and again until 500 commits were attempted. Afterwards: no acknowledged
- * commit is missing, no transaction is half there, and what the library loads equals IndexedDB.
+ * Crash loop: a tab committing two-table transactions (a debit and a credit sharing a transfer id)
+ * is killed at random points, by CDP Page.crash and page.close() in turn, again and again, a new
+ * tab taking over after each kill, until 500 commits were attempted. Meanwhile an observer tab
+ * keeps the node open and follows the commits. Afterwards, in a fresh tab: no acknowledged commit
+ * is missing, no transfer is half there, and what the library returns (in the fresh tab and in the
+ * observer) equals what IndexedDB holds.
  */
 import type { Page } from '@playwright/test'
 import { crashPage, expect, openHarness, test } from './fixtures.js'
+import { openIn } from './helpers.js'
 
 const ATTEMPTS = 500
+const IN_FLIGHT = 5
 
-test('500 commits under repeated tab kills: 0 acknowledged missing, 0 partial, memory = disc', async ({ context, dbName }) => {
-  test.setTimeout(150_000)
+type Row = { id: number; amount: number }
+interface State {
+  debit: Row[]
+  credit: Row[]
+  raw: { debit: Row[]; credit: Row[] }
+}
+
+/** What the library returns for both tables, and a raw read of their object stores (one IDB transaction). */
+async function state(page: Page, name: string): Promise<State> {
+  return page.evaluate(async (name) => {
+    const handle = window.db ?? (await webnesia.openDatabase({ name }))
+    const byId = (a: Row, b: Row): number => a.id - b.id
+    const debit = (await handle.dirtyMatchObject<Row>('debit', {})).sort(byId)
+    const credit = (await handle.dirtyMatchObject<Row>('credit', {})).sort(byId)
+    const raw = await new Promise<{ debit: Row[]; credit: Row[] }>((resolve, reject) => {
+      const req = indexedDB.open(`webnesia:${name}`)
+      req.onerror = () => reject(new Error(String(req.error)))
+      req.onsuccess = () => {
+        const idb = req.result
+        const tx = idb.transaction(['t:debit', 't:credit'], 'readonly')
+        const d = tx.objectStore('t:debit').getAll()
+        const c = tx.objectStore('t:credit').getAll()
+        tx.oncomplete = () => {
+          idb.close()
+          resolve({ debit: d.result as Row[], credit: c.result as Row[] })
+        }
+        tx.onerror = () => reject(new Error(String(tx.error)))
+      }
+    })
+    return { debit, credit, raw }
+  }, name)
+}
+
+test('500 commits under repeated tab kills: 0 acknowledged missing, 0 partial, memory = disc', async ({ harness, context, dbName }, testInfo) => {
+  test.setTimeout(90_000)
+  // The observer: creates the tables, then stays open through every kill.
+  const observer = harness
+  await openIn(observer, dbName)
+  await observer.evaluate(async () => {
+    await db.createTable('debit', { attributes: ['id', 'amount'], storage: 'disc_copies' })
+    await db.createTable('credit', { attributes: ['id', 'amount'], storage: 'disc_copies' })
+  })
+
+  const attempted = new Set<number>()
   const acked = new Set<number>()
-  let attempted = 0
   let seed = 42
   const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), Math.floor((seed / 2147483648) * n))
   let round = 0
   let interrupted = 0
-  while (attempted < ATTEMPTS) {
-    const page: Page = await context.newPage()
-    const start = attempted
-    const budget = Math.min(ATTEMPTS - start, 20 + rnd(60))
-    attempted += budget
+  while (attempted.size < ATTEMPTS) {
+    const page = await context.newPage()
+    // Fresh ids for this round, as many as remain to be attempted.
+    const first = attempted.size === 0 ? 0 : Math.max(...attempted) + 1
+    const last = first + ATTEMPTS - attempted.size
+    // Kill once this many of the round's commits were acknowledged (or when the round ends); 0:
+    // as the first commit starts, right after the tab loaded the node.
+    const killAfter = rnd(41)
+    let ackedThisRound = 0
     let reached!: () => void
-    const killPoint = new Promise<void>((r) => (reached = r))
-    const target = start + rnd(budget + 10)
+    const killPoint = new Promise<void>((resolve) => (reached = resolve))
+    // Called in the page before a transaction starts (awaited there), and after its commit resolved.
+    await page.exposeFunction('begin', (id: number) => {
+      attempted.add(id)
+      if (killAfter === 0) reached()
+    })
     await page.exposeFunction('ack', (id: number) => {
       acked.add(id)
-      if (id >= target) reached()
+      if (++ackedThisRound >= killAfter) reached()
     })
     await openHarness(page)
-    const started = page.evaluate(
-      async ({ name, start, budget }) => {
-        const db = await webnesia.openDatabase({ name })
-        try {
-          await db.createTable('debit', { attributes: ['id', 'amount'] })
-          await db.createTable('credit', { attributes: ['id', 'amount'], storage: 'disc_only_copies' })
-        } catch (e) {
-          if (!(e instanceof webnesia.TableExistsError)) throw e
-        }
-        const ack = (window as unknown as { ack: (id: number) => Promise<void> }).ack
-        const one = async (id: number): Promise<void> => {
-          await db.transaction(async (t) => {
-            await t.write('debit', { id, amount: -id })
-            await t.write('credit', { id, amount: id })
-          })
-          await ack(id)
+    const running = page.evaluate(
+      async ({ name, first, last, inFlight }) => {
+        const bridge = window as unknown as { begin: (id: number) => Promise<void>; ack: (id: number) => Promise<void> }
+        const handle = await webnesia.openDatabase({ name })
+        await handle.waitForTables(['debit', 'credit'], 10_000)
+        let next = first
+        const worker = async (): Promise<void> => {
+          while (next < last) {
+            const id = next++
+            await bridge.begin(id)
+            await handle.transaction(async (t) => {
+              await t.write('debit', { id, amount: -id })
+              await t.write('credit', { id, amount: id })
+            })
+            await bridge.ack(id)
+          }
         }
         // Several in flight at once, so kills land inside group commits too.
-        const all: Promise<void>[] = []
-        for (let i = 0; i < budget; i++) {
-          all.push(one(start + i))
-          if (i % 5 === 4) await Promise.all(all.splice(0))
-        }
-        await Promise.all(all)
+        await Promise.all(Array.from({ length: inFlight }, worker))
         return 'finished'
       },
-      { name: dbName, start, budget },
+      { name: dbName, first, last, inFlight: IN_FLIGHT },
     )
     let settled = false
-    started.then(
+    const ended = running.then(
       () => (settled = true),
       () => (settled = true),
     )
-    // Kill as soon as a random acknowledgement of this round arrived (or after the round, sometimes).
-    await Promise.race([killPoint, started.catch(() => undefined)])
+    await Promise.race([killPoint, ended])
     if (!settled) interrupted++
     if (round % 2 === 0) await crashPage(page)
     else await page.close()
+    await ended
     round++
   }
-  expect(round).toBeGreaterThan(5)
-  expect(interrupted).toBeGreaterThan(2) // kills landed while commits were in flight
+  expect(round).toBeGreaterThan(10)
+  expect(interrupted).toBeGreaterThan(5) // kills landed while commits were in flight
 
-  const check = await openHarness(await context.newPage())
-  const state = await check.evaluate(async (name) => {
-    const db = await webnesia.openDatabase({ name })
-    const debit = (await db.dirtyAllKeys('debit')) as number[]
-    const credit = (await db.dirtyAllKeys('credit')) as number[]
-    const raw = await new Promise<{ debit: number[]; credit: number[] }>((resolve, reject) => {
-      const req = indexedDB.open(`webnesia:${name}`)
-      req.onerror = () => reject(new Error(String(req.error)))
-      req.onsuccess = () => {
-        const tx = req.result.transaction(['t:debit', 't:credit'], 'readonly')
-        const d = tx.objectStore('t:debit').getAllKeys()
-        const c = tx.objectStore('t:credit').getAllKeys()
-        tx.oncomplete = () => {
-          resolve({ debit: d.result as number[], credit: c.result as number[] })
-          req.result.close()
-        }
-      }
-    })
-    return { debit, credit, raw }
-  }, dbName)
-  const onDisc = new Set(state.raw.debit)
-  expect([...acked].filter((id) => !onDisc.has(id))).toEqual([])
-  expect(state.raw.debit).toEqual(state.raw.credit)
-  expect(state.debit).toEqual(state.raw.debit)
-  expect(state.credit).toEqual(state.raw.credit)
-  expect(acked.size).toBeGreaterThan(100)
+  // The observer caught up (a commit of its own validates against IndexedDB) and matches the disc.
+  await observer.evaluate(() => db.transaction(async (t) => t.write('debit', { id: -1, amount: 0 })))
+  await observer.evaluate(() => db.transaction(async (t) => t.delete('debit', -1)))
+  const seen = await state(observer, dbName)
+  // A fresh tab loads the node from IndexedDB.
+  const fresh = await state(await openHarness(await context.newPage()), dbName)
+
+  const onDisc = new Set(fresh.raw.debit.map((r) => r.id))
+  const committedUnacked = [...onDisc].filter((id) => !acked.has(id)).length
+  await testInfo.attach('summary', {
+    body: JSON.stringify({ rounds: round, interrupted, attempted: attempted.size, acked: acked.size, onDisc: onDisc.size, committedUnacked }, null, 2),
+    contentType: 'application/json',
+  })
+  expect(attempted.size).toBe(ATTEMPTS)
+  expect([...acked].filter((id) => !onDisc.has(id))).toEqual([]) // no acknowledged commit lost
+  expect([...onDisc].filter((id) => !attempted.has(id))).toEqual([]) // nothing that was never attempted
+  expect(fresh.raw.credit.map((r) => r.id)).toEqual(fresh.raw.debit.map((r) => r.id)) // no half transfer
+  expect(fresh.raw.debit.every((r) => r.amount === -r.id)).toBe(true)
+  expect(fresh.raw.credit.every((r) => r.amount === r.id)).toBe(true)
+  expect({ debit: fresh.debit, credit: fresh.credit }).toEqual(fresh.raw) // memory = disc, fresh tab
+  expect({ debit: seen.debit, credit: seen.credit }).toEqual(fresh.raw) // memory = disc, observer
+  expect(acked.size).toBeGreaterThan(ATTEMPTS / 2)
 })
