@@ -18,6 +18,9 @@ import { Committer } from './txn/committer.js'
 import { Runner, type TransactionOptions } from './txn/runner.js'
 import type { Row, SelectChunk, Transaction } from './txn/transaction.js'
 import { WriteSet } from './txn/write-set.js'
+import { Session, type JoinOptions } from './replication/session.js'
+import type { Replicator } from './replication/replicator.js'
+import type { StorageType } from './schema/table-def.js'
 
 /** Options of {@link openDatabase}. */
 export interface OpenOptions {
@@ -58,6 +61,7 @@ export class Database {
   private readonly committer: Committer
   private readonly runner: Runner
   private dirtyHandle: Transaction | null = null
+  private session: Session | null = null
 
   /** @internal Use {@link openDatabase}. */
   constructor(private readonly local: LocalNode) {
@@ -76,8 +80,85 @@ export class Database {
   }
 
   /** Closes this tab's handle; later calls reject with `DatabaseClosedError`. */
-  close(): Promise<void> {
-    return this.local.close()
+  async close(): Promise<void> {
+    await this.session?.leave().catch(() => undefined)
+    this.session = null
+    await this.local.close()
+  }
+
+  // ---- replication ----
+
+  /**
+   * Joins a room of peers (API.md, "Replication"): the node's leader tab connects to the other
+   * nodes over WebRTC, a node new to the cluster gets a copy of every replicated table (seed
+   * 000), and from then on every commit travels to every node holding a copy. Resolves once this
+   * tab replicates, or another tab of the node does.
+   *
+   * @example
+   * await db.join({ room: 'shop', signaling: ['ws://127.0.0.1:4444'], peerOpts: { config: { iceServers: [] } } })
+   */
+  join(opts: JoinOptions): Promise<void> {
+    return this.guard(async () => {
+      if (this.session) throw new WebnesiaError('already_exists', 'join: this tab has joined already (leave first)')
+      const session = new Session(this.local, this.committer, opts)
+      this.session = session
+      try {
+        await session.start()
+      } catch (e) {
+        this.session = null
+        await session.leave()
+        throw e
+      }
+    })
+  }
+
+  /** Leaves the room (this tab stops replicating; another joined tab of the node takes over). */
+  leave(): Promise<void> {
+    return this.guard(async () => {
+      const s = this.session
+      this.session = null
+      await s?.leave()
+    })
+  }
+
+  /**
+   * The replication engine while this tab runs it (null otherwise): connected peers, the fault
+   * hook (`faults.set`, `partition`, `heal`) and `resync`, for tests and tools.
+   */
+  get replication(): Replicator | null {
+    return this.session?.replicator ?? null
+  }
+
+  /** Adds a copy of a table on `node` (which creates it when it sees the change). */
+  addTableCopy(table: string, node: string, storage: StorageType = 'disc_copies'): Promise<void> {
+    return this.guard(() => this.setCopy(table, node, storage))
+  }
+  /** Removes `node`'s copy of a table (the table lives on at the other nodes). */
+  delTableCopy(table: string, node: string): Promise<void> {
+    return this.guard(() => this.setCopy(table, node, null))
+  }
+  /** Changes the storage type of `node`'s copy (ram → disc persists it; disc → ram drops the store). */
+  changeTableCopyType(table: string, node: string, storage: StorageType): Promise<void> {
+    return this.guard(() => this.setCopy(table, node, storage))
+  }
+
+  private async setCopy(table: string, node: string, storage: StorageType | null): Promise<void> {
+    checkTableName(table)
+    if (typeof node !== 'string' || node.length === 0) throw new WebnesiaError('badarg', 'a node id is a non-empty string')
+    if (storage !== null && storage !== 'ram_copies' && storage !== 'disc_copies' && storage !== 'disc_only_copies') {
+      throw new WebnesiaError('bad_type', `unknown storage type ${String(storage)}`)
+    }
+    const r = this.replication
+    if (r) {
+      await r.setCopy(table, node, storage)
+      return
+    }
+    if (node !== this.local.nodeId) {
+      throw new WebnesiaError('not_supported', 'copies on other nodes are set from the tab that replicates (join first)')
+    }
+    this.local.catalog.get(table)
+    if (storage === null) await ddl.deleteTable(this.local, table)
+    else await ddl.changeStorage(this.local, table, storage)
   }
 
   // ---- schema ----
@@ -165,13 +246,24 @@ export class Database {
   transaction<T>(fn: ActivityFn<T>, opts?: TransactionOptions): Promise<T> {
     return this.guard(() => this.runner.run('transaction', fn, opts))
   }
-  /** As {@link transaction}; also waits for every connected node holding a copy. */
+  /**
+   * As {@link transaction}; also waits until every connected peer holds the commit. Peers that
+   * did not acknowledge in time are named in a `sync_incomplete` system event.
+   */
   syncTransaction<T>(fn: ActivityFn<T>, opts?: TransactionOptions): Promise<T> {
-    return this.guard(() => this.runner.run('sync_transaction', fn, opts))
+    return this.activity('sync_transaction', fn, opts)
   }
   /** Runs `fn` in an access context of the given kind (API.md, "Access contexts"). */
   activity<T>(kind: ActivityKind, fn: ActivityFn<T>, opts?: TransactionOptions): Promise<T> {
-    return this.guard(() => this.runner.run(kind, fn, opts))
+    return this.guard(async () => {
+      const out = await this.runner.run(kind, fn, opts)
+      if (kind === 'sync_transaction' || kind === 'sync_dirty') {
+        const lsn = this.local.applied
+        const unreached = await this.local.awaitReplicated(lsn)
+        if (unreached.length > 0) this.local.systemEvent({ type: 'sync_incomplete', lsn, nodes: unreached })
+      }
+      return out
+    })
   }
   /** `activity('async_dirty', fn)`. */
   asyncDirty<T>(fn: ActivityFn<T>): Promise<T> {

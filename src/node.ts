@@ -25,8 +25,8 @@ import { TabLink, type TabMessage, type TableSnapshot } from './log/tabs.js'
 import { groupRows } from './storage/idb-table.js'
 import { adoptRecord, type Intent, type Rec } from './storage/record.js'
 import type { Key } from './storage/term.js'
-import { Subscriptions, type Origin } from './events/subscriptions.js'
-import type { TableDef } from './schema/table-def.js'
+import { Subscriptions, type Origin, type SystemEvent } from './events/subscriptions.js'
+import type { StorageType, TableDef } from './schema/table-def.js'
 
 /** How long a tab's `tabs` record stays fresh without an update (log truncation). */
 const TAB_LEASE_MS = 30_000
@@ -61,8 +61,19 @@ export class LocalNode {
   private readonly appliedWaiters: { lsn: number; resolve: () => void }[] = []
   /** Commit ids of this tab's commits in flight: 'local' even if a catch-up applies them first. */
   readonly localCids = new Set<string>()
-  /** Set by the transaction layer: called after each applied entry (e.g. to wake waiters). */
+  /** Called after each applied entry, in LSN order (replication follows the log through it). */
   onApplied: ((entry: LogEntry, origin: Origin) => void) | null = null
+  /** Set while replication runs in this tab: waits until connected peers hold a commit. */
+  replicated: ((lsn: number) => Promise<string[]>) | null = null
+  /** Set while replication runs in this tab: the peers connected now. */
+  peers: (() => string[]) | null = null
+  /** The tab running replication for the node, as far as this tab knows. */
+  leaderTab: string | null = null
+  /** When that tab last said it lives (ms). */
+  lastLeaderBeat = 0
+  /** Set while replication runs in this tab: the nodes holding copies of a table, by storage type. */
+  copiesOf: ((table: string) => Map<string, StorageType>) | null = null
+  private readonly syncWaiters = new Map<string, (unreached: string[]) => void>()
 
   constructor(readonly name: string) {
     this.conn = new Connection(name)
@@ -79,6 +90,7 @@ export class LocalNode {
       this.onMessage(m)
     })
     await this.link.register()
+    this.link.post({ t: 'who-leads' })
     if ([...this.catalog.tables.values()].some((t) => t.def.storage === 'ram_copies')) await this.fetchRamSnapshot()
     await this.catchUp()
     this.timer = setInterval(() => {
@@ -191,7 +203,65 @@ export class LocalNode {
         break
       case 'bye':
         break
+      case 'sys':
+        this.subs.emitSystem(m.ev)
+        break
+      case 'leader':
+        this.leaderTab = m.tab
+        this.lastLeaderBeat = Date.now()
+        break
+      case 'who-leads':
+        if (this.replicated) this.link?.post({ t: 'leader', tab: this.tab })
+        break
+      case 'sync-req':
+        if (this.replicated) {
+          void this.replicated(m.lsn).then((unreached) => this.link?.post({ t: 'sync-res', to: m.from, id: m.id, unreached }))
+        }
+        break
+      case 'sync-res':
+        if (m.to === this.tab) this.syncWaiters.get(m.id)?.(m.unreached)
+        break
     }
+  }
+
+  /** Emits a system event in this tab and in every other tab of the node. */
+  systemEvent(ev: SystemEvent): void {
+    this.subs.emitSystem(ev)
+    this.link?.post({ t: 'sys', ev })
+  }
+
+  /** Reports an error of a background activity (replication) as a system event. */
+  reportError(e: unknown): void {
+    this.systemEvent({ type: 'replication_error', message: e instanceof Error ? e.message : String(e) })
+  }
+
+  /** Tells the other tabs whether this tab runs replication. */
+  announceLeader(on: boolean): void {
+    this.leaderTab = on ? this.tab : null
+    this.link?.post({ t: 'leader', tab: on ? this.tab : null })
+  }
+
+  /**
+   * Resolves once every peer connected now holds commit `lsn` (with the nodes not reached), in
+   * whichever tab of the node runs replication; at once when none does.
+   */
+  awaitReplicated(lsn: number, timeoutMs = 10_000): Promise<string[]> {
+    if (this.replicated) return this.replicated(lsn)
+    const link = this.link
+    if (!link || this.leaderTab === null) return Promise.resolve([])
+    const id = newId('sync-')
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.syncWaiters.delete(id)
+        resolve(['?'])
+      }, timeoutMs)
+      this.syncWaiters.set(id, (unreached) => {
+        clearTimeout(timer)
+        this.syncWaiters.delete(id)
+        resolve(unreached)
+      })
+      link.post({ t: 'sync-req', from: this.tab, id, lsn })
+    })
   }
 
   /** Schedules a catch-up (coalescing concurrent requests). */
@@ -263,7 +333,10 @@ export class LocalNode {
           this.catalog.remove(op.def.name)
         } else {
           const rt = this.catalog.tables.get(op.def.name)
-          if (rt) {
+          if (rt && rt.def.storage !== op.def.storage) {
+            // A new storage type: a fresh copy, filled by the entry's following ops.
+            this.catalog.add(op.def, lsn).loadedAt = lsn - 1
+          } else if (rt) {
             rt.redefine(op.def)
             rt.version = lsn
           }

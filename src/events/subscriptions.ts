@@ -33,6 +33,9 @@ export type SystemEvent =
   | { type: 'table_copied'; table: string; node: string }
   | { type: 'inconsistent_database'; tables: string[]; nodes: string[] }
   | { type: 'copy_progress'; table: string; done: number; total: number }
+  | { type: 'peer_rejected'; node: string; reason: string }
+  | { type: 'replication_error'; message: string }
+  | { type: 'sync_incomplete'; lsn: number; nodes: string[] }
 
 /** What to subscribe to. */
 export type SubscriptionSpec = { table: string; detail?: 'simple' | 'detailed' } | 'system'

@@ -12,6 +12,7 @@
  *     │ schema   │ table name            │ TableDef (schema/table-def.ts)                │
  *     │ log      │ LSN of its last entry │ LogEntry[] of one group commit (log/entry.ts) │
  *     │ tabs     │ tab id                │ { applied: LSN, at: ms } (log truncation)     │
+ *     │ ydoc     │ auto-increment        │ a Yjs update of the replication document      │
  *     │ t:<tab>  │ key (set, ordered_set)│ the record                                    │
  *     │          │ [key, canonical(rec)] │ the record (bag: one row per record)          │
  *     │          │  + one IDB index per indexed attribute on disc_only_copies tables     │
@@ -32,6 +33,8 @@ export const META = 'meta'
 export const SCHEMA = 'schema'
 export const LOG = 'log'
 export const TABS = 'tabs'
+/** Updates of the replication document (replication/doc.ts), autoIncrement keys; created on first `join`. */
+export const YDOC = 'ydoc'
 
 /**
  * Issues an IndexedDB request without awaiting it: its outcome is the transaction's (`tx.done`),

@@ -13,6 +13,7 @@
  */
 import type { Rec } from '../storage/record.js'
 import type { Key } from '../storage/term.js'
+import type { SystemEvent } from '../events/subscriptions.js'
 
 /** A ram_copies table's content, as a snapshot travels between tabs. */
 export interface TableSnapshot {
@@ -26,6 +27,11 @@ export type TabMessage =
   | { t: 'snap-req'; from: string; id: string }
   | { t: 'snap'; to: string; id: string; lsn: number; tables: TableSnapshot[] }
   | { t: 'bye'; from: string }
+  | { t: 'sys'; ev: SystemEvent }
+  | { t: 'leader'; tab: string | null }
+  | { t: 'who-leads' }
+  | { t: 'sync-req'; from: string; id: string; lsn: number }
+  | { t: 'sync-res'; to: string; id: string; unreached: string[] }
 
 const registry = new Map<string, Set<string>>()
 

@@ -197,3 +197,85 @@ export async function transformTable(
     return ops
   })
 }
+
+/**
+ * Creates a table from a definition made elsewhere (a peer's, with its cookie): replication's
+ * way of adding a local copy. No-op when the table exists with the same cookie.
+ */
+export async function adoptTable(node: LocalNode, def: TableDef): Promise<void> {
+  const checked = makeTableDef(def.name, def, def.cookie)
+  const full: TableDef = { ...checked, masterNodes: [...def.masterNodes], version: def.version }
+  await schemaChange(node, def.name, async (db, tx, current) => {
+    if (current?.cookie === full.cookie) return []
+    if (current) throw new TableExistsError(def.name)
+    const sn = storeName(full)
+    if (db.objectStoreNames.contains(sn)) db.deleteObjectStore(sn)
+    if (full.storage !== 'ram_copies') {
+      const s = db.createObjectStore(sn)
+      if (full.storage === 'disc_only_copies') for (const a of full.index) s.createIndex(a, a)
+    }
+    fire(tx.objectStore(SCHEMA).put(full, full.name))
+    return Promise.resolve([{ k: 'schema', op: 'create', def: full }])
+  })
+}
+
+/**
+ * Takes a peer's changes of a definition (indexes, master nodes, attributes, record name) into
+ * the local one; the records follow through replication.
+ */
+export async function redefineTable(
+  node: LocalNode,
+  name: string,
+  change: Pick<TableDef, 'attributes' | 'index' | 'recordName' | 'masterNodes'>,
+): Promise<void> {
+  await schemaChange(node, name, async (_db, tx, current) => {
+    const def = exists(name, current)
+    const nd: TableDef = {
+      ...def,
+      attributes: [...change.attributes],
+      index: [...change.index],
+      recordName: change.recordName,
+      masterNodes: [...change.masterNodes],
+      version: def.version + 1,
+    }
+    makeTableDef(name, nd, nd.cookie) // validates
+    if (def.storage === 'disc_only_copies') {
+      const s = store(tx, def)
+      for (const a of def.index) if (!nd.index.includes(a)) s.deleteIndex(a)
+      for (const a of nd.index) if (!def.index.includes(a)) s.createIndex(a, a)
+    }
+    return Promise.resolve(update(tx, nd))
+  })
+}
+
+/**
+ * Changes the storage type of this node's copy (Mnesia's change_table_copy_type): ram → disc
+ * writes the records to a new object store, disc → ram drops the store, disc_only → a memory
+ * type loads the records. The schema entry is followed by the table's records (no events), so
+ * every tab rebuilds its copy from the log.
+ */
+export async function changeStorage(node: LocalNode, name: string, storage: TableDef['storage']): Promise<void> {
+  checkTableName(name)
+  await schemaChange(node, name, async (db, tx, current) => {
+    const def = exists(name, current)
+    if (def.storage === storage) return []
+    const nd: TableDef = { ...def, storage, version: def.version + 1 }
+    makeTableDef(name, nd, nd.cookie)
+    const recs = new KeyMap<{ key: Key; recs: readonly Rec[] }>()
+    if (def.storage === 'ram_copies') {
+      const rt = node.catalog.tables.get(name)
+      if (rt?.mem) for (const s of rt.mem.slots()) recs.set(s.key, { key: s.key, recs: s.recs })
+    } else {
+      groupRows(def, await store(tx, def).getAll(), (key, rs) => recs.set(key, { key, recs: rs }))
+      db.deleteObjectStore(storeName(def))
+    }
+    if (storage !== 'ram_copies') {
+      const s = db.createObjectStore(storeName(nd))
+      if (storage === 'disc_only_copies') for (const a of nd.index) s.createIndex(a, a)
+      for (const { key, recs: rs } of recs.values()) writeChange(s, nd, { key, old: [], recs: rs })
+    }
+    const ops: LogOp[] = [...update(tx, nd), { k: 'clear', t: name, quiet: true }]
+    for (const { key, recs: rs } of recs.values()) ops.push({ k: 'put', t: name, key, old: [], recs: rs, i: [] })
+    return ops
+  })
+}

@@ -63,7 +63,13 @@ function memoryOf(rt: TableRuntime): number {
 /** One item of a table's information. */
 export function tableInfo(node: LocalNode, rt: TableRuntime, item: TableInfoItem): unknown {
   const def = rt.def
-  const copies = (storage: string): string[] => (def.storage === storage ? [node.nodeId] : [])
+  const cluster = node.copiesOf?.(def.name)
+  const copies = (storage: string): string[] => {
+    const out = new Set<string>()
+    if (def.storage === storage) out.add(node.nodeId)
+    if (cluster && !def.localContent) for (const [n, s] of cluster) if (s === storage) out.add(n)
+    return [...out].sort()
+  }
   switch (item) {
     case 'size':
       return rt.size
@@ -114,8 +120,9 @@ export function systemInfo(node: LocalNode, item: SystemInfoItem): unknown {
     case 'localTables':
       return [...node.catalog.tables.keys()].sort()
     case 'runningNodes':
+      return [node.nodeId, ...(node.peers?.() ?? [])].sort()
     case 'dbNodes':
-      return [node.nodeId]
+      return [node.nodeId, ...(node.peers?.() ?? [])].sort()
     case 'isRunning':
       return node.closed ? 'no' : 'yes'
     case 'all':

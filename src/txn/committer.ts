@@ -36,6 +36,23 @@ import type { ReadSet, WriteSet } from './write-set.js'
 export interface CommitRequest {
   readonly reads: ReadSet | null
   readonly writes: WriteSet
+  /** Set for a change received from a peer: its records are resolved at commit time. */
+  readonly peer?: PeerChange
+}
+
+/**
+ * A change from a peer (replication): which keys changed, and a way to read their records as
+ * the replication document holds them NOW. The records are read inside the commit, after the
+ * catch-up, so a local commit that overtook the remote one is never undone on disc while the
+ * document keeps it (the document and the tables agree after every commit).
+ */
+export interface PeerChange {
+  /** The node the change came from (`LogEntry.peer`). */
+  readonly node: string
+  /** Changed keys by table. */
+  readonly keys: ReadonlyMap<string, readonly Key[]>
+  /** The key's records in the document now, validated; undefined: leave the key alone. */
+  target(table: string, key: Key): readonly Rec[] | undefined
 }
 
 /** What a committed request learns. */
@@ -166,6 +183,7 @@ export class Committer {
     for (const p of batch) {
       for (const t of p.req.writes.tables.keys()) tables.add(t)
       if (p.req.reads) for (const t of p.req.reads.discOnly) tables.add(t)
+      if (p.req.peer) for (const t of p.req.peer.keys.keys()) tables.add(t)
     }
     const db = await node.conn.get()
     const tx = db.transaction([META, LOG, ...node.storesOf(tables)], 'readwrite', { durability: 'strict' })
@@ -185,6 +203,9 @@ export class Committer {
       }
       // 2. validate and resolve, request by request
       const group = new Overlay()
+      // Keys written by this node's own requests in this group: a peer change read before them
+      // must not overwrite them (the document will take the local value when it is applied).
+      const localKeys = new Overlay()
       const outcomes = new Map<Pending, 'conflict' | RequestError>()
       const readOnly: Pending[] = []
       for (const p of batch) {
@@ -194,16 +215,18 @@ export class Committer {
         }
         const mine = new Overlay()
         try {
-          const { ops, counters } = await this.resolve(p.req.writes, group, mine, tx)
+          const peer = p.req.peer
+          const { ops, counters } = peer ? await this.resolvePeer(peer, group, mine, localKeys, tx) : await this.resolve(p.req.writes, group, mine, tx)
           if (ops.length === 0) {
             // A read-only request validated inside the commit (disc_only reads): nothing to log.
             readOnly.push(p)
             continue
           }
           lsn++
-          const entry: LogEntry = { lsn, cid: newId('c-'), tab: node.tab, ops }
+          const entry: LogEntry = peer ? { lsn, cid: newId('c-'), tab: node.tab, peer: peer.node, ops } : { lsn, cid: newId('c-'), tab: node.tab, ops }
           accepted.push({ p, entry, counters })
           group.absorb(mine)
+          if (!peer) localKeys.absorb(mine)
         } catch (e) {
           if (!(e instanceof RequestError)) throw e
           outcomes.set(p, e)
@@ -229,7 +252,7 @@ export class Committer {
       }
       // 4. apply, acknowledge, announce
       for (const { entry } of accepted) {
-        node.applyEntry(entry, 'local')
+        node.applyEntry(entry, entry.peer !== undefined ? 'peer' : 'local')
         node.localCids.delete(entry.cid)
       }
       for (const { p, entry, counters } of accepted) p.resolve({ lsn: entry.lsn, counters })
@@ -335,6 +358,44 @@ export class Committer {
       }
     }
     return { ops, counters }
+  }
+
+  /** The ops of a peer change: each changed key takes the records the document holds now. */
+  private async resolvePeer(
+    peer: PeerChange,
+    group: Overlay,
+    mine: Overlay,
+    localKeys: Overlay,
+    tx: Tx,
+  ): Promise<{ ops: LogOp[]; counters: number[] }> {
+    const ops: LogOp[] = []
+    for (const [t, keys] of peer.keys) {
+      const rt = this.node.catalog.tables.get(t)
+      if (!rt) continue
+      const bag = rt.def.type === 'bag'
+      for (const key of keys) {
+        if (localKeys.get(t, key) !== undefined) continue
+        const target = peer.target(t, key)
+        if (target === undefined) continue
+        const old = await this.current(rt, key, group, mine, tx)
+        if (canonical(old) === canonical(target)) continue
+        const intents: Intent[] = []
+        if (!bag) {
+          const first = target[0]
+          intents.push(first ? { w: first } : { d: true })
+        } else {
+          const want = new Set(target.map((r) => canonical(r)))
+          const have = new Set(old.map((r) => canonical(r)))
+          for (const r of old) if (!want.has(canonical(r))) intents.push({ o: r })
+          for (const r of target) if (!have.has(canonical(r))) intents.push({ w: r })
+        }
+        let recs = old
+        for (const i of intents) recs = applyIntent(recs, i, bag)
+        ops.push({ k: 'put', t, key, old, recs, i: intents })
+        mine.set(t, key, recs)
+      }
+    }
+    return { ops, counters: [] }
   }
 
   private counter(rt: TableRuntime, key: Key, recs: readonly Rec[], incr: number, out: number[]): Intent {

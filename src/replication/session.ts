@@ -1,0 +1,134 @@
+/**
+ * A tab's part in a node's membership of a room (`db.join` … `db.leave`): contends for the
+ * leader lock; while it leads, runs the {@link Replicator} and the transport, and beats so the
+ * other tabs know it lives; while it follows, watches the beats and takes over a silent leader.
+ *
+ * @module
+ */
+import { WebnesiaError } from '../errors.js'
+import type { LocalNode } from '../node.js'
+import type { StorageType } from '../schema/table-def.js'
+import type { Committer } from '../txn/committer.js'
+import type { FaultOptions } from './faults.js'
+import { BEAT_MS, contend, LEASE_MS, steal } from './leader.js'
+import { Replicator } from './replicator.js'
+import { webrtcTransport, type WebrtcOptions } from './webrtc.js'
+import type { Pipe } from './wire.js'
+
+/** Options of `db.join`. */
+export interface JoinOptions extends Partial<WebrtcOptions> {
+  /** The room: every node joining the same room replicates with the others. */
+  room: string
+  /** Storage type of the copies this node adds of the cluster's tables (default 'disc_copies'). */
+  copyType?: StorageType
+  /** Fault injection on the replication transport (tests). */
+  faults?: FaultOptions
+  /** Anti-entropy period in ms (default 5000; 0: off). */
+  resyncMs?: number
+  /**
+   * Connects the node to its peers instead of WebRTC (tests: an in-memory network). Called with
+   * `attach` once this tab leads; returns the function that disconnects.
+   */
+  transport?: (attach: (pipe: Pipe) => void) => (() => void) | Promise<() => void>
+}
+
+/** One tab's membership in a room. */
+export class Session {
+  replicator: Replicator | null = null
+  private disconnect: (() => void) | null = null
+  private stop!: () => void
+  private readonly stopped: Promise<void>
+  private readonly abort = new AbortController()
+  private beat: ReturnType<typeof setInterval> | null = null
+  private watch: ReturnType<typeof setInterval> | null = null
+  private lastBeat = Date.now()
+  private leaving = false
+
+  constructor(
+    private readonly node: LocalNode,
+    private readonly committer: Committer,
+    private readonly opts: JoinOptions,
+  ) {
+    if (typeof opts !== 'object' || opts === null || typeof opts.room !== 'string' || opts.room.length === 0) {
+      throw new WebnesiaError('badarg', 'join: room must be a non-empty string')
+    }
+    if (!opts.transport && (!Array.isArray(opts.signaling) || opts.signaling.length === 0)) {
+      throw new WebnesiaError('badarg', 'join: signaling must list at least one server (e.g. ws://127.0.0.1:4444)')
+    }
+    this.stopped = new Promise((r) => (this.stop = r))
+  }
+
+  /** Resolves once this tab leads (replication running) or another tab of the node does. */
+  async start(): Promise<void> {
+    const leads = await contend(this.node.name, () => this.lead(), this.stopped, this.abort.signal)
+    if (!leads) this.follow()
+  }
+
+  /** Becomes the node's replicating tab. */
+  private async lead(): Promise<void> {
+    if (this.leaving || this.replicator) return
+    if (this.watch) clearInterval(this.watch)
+    const r = new Replicator(this.node, this.committer, {
+      copyType: this.opts.copyType,
+      faults: this.opts.faults,
+      resyncMs: this.opts.resyncMs,
+    })
+    this.replicator = r
+    await r.start()
+    this.node.peers = () => r.connected()
+    this.node.copiesOf = (t) => r.rdoc.copiesOf(t)
+    const attach = (pipe: Pipe): void => {
+      r.attach(pipe)
+    }
+    this.disconnect = this.opts.transport
+      ? await this.opts.transport(attach)
+      : await webrtcTransport(
+          {
+            room: this.opts.room,
+            signaling: this.opts.signaling ?? [],
+            password: this.opts.password,
+            peerOpts: this.opts.peerOpts,
+            maxConns: this.opts.maxConns,
+          },
+          attach,
+        )
+    this.node.announceLeader(true)
+    this.beat = setInterval(() => {
+      this.node.announceLeader(true)
+    }, BEAT_MS)
+    ;(this.beat as { unref?: () => void }).unref?.()
+  }
+
+  /** Watches the leader's beats; takes over when they stop (a frozen or dead leader tab). */
+  private follow(): void {
+    this.watch = setInterval(() => {
+      if (this.replicator || this.leaving) return
+      if (this.node.leaderTab !== null) this.lastBeat = this.node.lastLeaderBeat
+      if (Date.now() - this.lastBeat > LEASE_MS) {
+        this.lastBeat = Date.now()
+        steal(this.node.name, () => this.lead(), this.stopped)
+      }
+    }, BEAT_MS)
+    ;(this.watch as { unref?: () => void }).unref?.()
+  }
+
+  /** Leaves the room: stops replicating (if leading) and releases the leader lock. */
+  async leave(): Promise<void> {
+    if (this.leaving) return
+    this.leaving = true
+    this.abort.abort()
+    if (this.beat) clearInterval(this.beat)
+    if (this.watch) clearInterval(this.watch)
+    this.disconnect?.()
+    this.disconnect = null
+    const r = this.replicator
+    this.replicator = null
+    if (r) {
+      await r.stop()
+      this.node.peers = null
+      this.node.copiesOf = null
+      this.node.announceLeader(false)
+    }
+    this.stop()
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * The replication wire: what one node says to another over a {@link Pipe}, and how.
+ *
+ * A pipe is a reliable, ordered, message-oriented connection to one peer (a WebRTC data channel
+ * in browsers, an in-memory link in tests). Messages are framed by this module:
+ *
+ *     frame   = MAGIC, kind, body
+ *     kind 1  HELLO   node id, tables this node wrote while the receiver was away
+ *     kind 2  SYNC1   the sender's state vector (the receiver answers with SYNC2)
+ *     kind 3  SYNC2   an update holding everything the state vector lacked
+ *     kind 4  UPDATE  an update, and an ack id (0: none wanted)
+ *     kind 5  ACK     an ack id: the update carrying it is durable on the sender
+ *     kind 9  CHUNK   message id, index, count, a slice of a larger message
+ *
+ * WebRTC data channels drop messages over 256 KiB silently (and y-webrtc swallows the error), so
+ * every message over {@link CHUNK_SIZE} travels as chunks and is reassembled on arrival; a peer
+ * announcing more than {@link MAX_MESSAGE} bytes is refused.
+ *
+ * Everything received is decoded defensively: {@link decodeFrame} either returns a well-formed
+ * message or throws a {@link WebnesiaError} with code `'bad_update'`.
+ *
+ * @module
+ */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { WebnesiaError } from '../errors.js'
+
+/** First byte of every webnesia frame (y-webrtc's own messages start with 0–4). */
+export const MAGIC = 0x57
+/** Largest frame sent in one piece (well under WebRTC's 256 KiB message limit). */
+export const CHUNK_SIZE = 64 * 1024
+/** Largest message accepted (after reassembly). */
+export const MAX_MESSAGE = 256 * 1024 * 1024
+
+/** A connection to one peer. */
+export interface Pipe {
+  /** Sends one frame. Throws or ignores once closed. */
+  send(data: Uint8Array): void
+  /** Installs the receiver of frames. */
+  onData(fn: (data: Uint8Array) => void): void
+  /** Installs the close handler (called once). */
+  onClose(fn: () => void): void
+  /** Closes the pipe (the peer sees it closed too). */
+  close(): void
+}
+
+export type Message =
+  | { kind: 'hello'; node: string; apart: string[] }
+  | { kind: 'sync1'; sv: Uint8Array }
+  | { kind: 'sync2'; update: Uint8Array }
+  | { kind: 'update'; update: Uint8Array; ack: number }
+  | { kind: 'ack'; ack: number }
+
+const KIND = { hello: 1, sync1: 2, sync2: 3, update: 4, ack: 5, chunk: 9 } as const
+
+/** A malformed message from a peer. */
+export function badUpdate(message: string): WebnesiaError {
+  return new WebnesiaError('bad_update', message)
+}
+
+/** Encodes a message as one frame (maybe larger than {@link CHUNK_SIZE}: see {@link chunk}). */
+export function encodeMessage(m: Message): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeUint8(e, MAGIC)
+  encoding.writeVarUint(e, KIND[m.kind])
+  switch (m.kind) {
+    case 'hello':
+      encoding.writeVarString(e, m.node)
+      encoding.writeVarUint(e, m.apart.length)
+      for (const t of m.apart) encoding.writeVarString(e, t)
+      break
+    case 'sync1':
+      encoding.writeVarUint8Array(e, m.sv)
+      break
+    case 'sync2':
+      encoding.writeVarUint8Array(e, m.update)
+      break
+    case 'update':
+      encoding.writeVarUint8Array(e, m.update)
+      encoding.writeVarUint(e, m.ack)
+      break
+    case 'ack':
+      encoding.writeVarUint(e, m.ack)
+      break
+  }
+  return encoding.toUint8Array(e)
+}
+
+let chunkIds = 0
+
+/** Splits a frame into chunk frames of at most {@link CHUNK_SIZE} bytes of payload each. */
+export function chunk(frame: Uint8Array, size = CHUNK_SIZE): Uint8Array[] {
+  if (frame.length <= size) return [frame]
+  const id = (chunkIds = (chunkIds + 1) % 0x3fffffff)
+  const count = Math.ceil(frame.length / size)
+  const out: Uint8Array[] = []
+  for (let i = 0; i < count; i++) {
+    const e = encoding.createEncoder()
+    encoding.writeUint8(e, MAGIC)
+    encoding.writeVarUint(e, KIND.chunk)
+    encoding.writeVarUint(e, id)
+    encoding.writeVarUint(e, i)
+    encoding.writeVarUint(e, count)
+    encoding.writeVarUint8Array(e, frame.subarray(i * size, (i + 1) * size))
+    out.push(encoding.toUint8Array(e))
+  }
+  return out
+}
+
+/** Reassembles chunked messages of one pipe. */
+export class Reassembler {
+  private id = -1
+  private parts: Uint8Array[] = []
+  private bytes = 0
+
+  /**
+   * Takes one frame; returns a complete message frame (the frame itself when it was not a chunk)
+   * or null while a chunked message is incomplete. Throws `bad_update` on a malformed chunk.
+   */
+  take(frame: Uint8Array): Uint8Array | null {
+    if (frame[0] !== MAGIC) throw badUpdate('not a webnesia frame')
+    if (frame[1] !== KIND.chunk) return frame
+    try {
+      const d = decoding.createDecoder(frame)
+      decoding.readUint8(d)
+      decoding.readVarUint(d)
+      const id = decoding.readVarUint(d)
+      const i = decoding.readVarUint(d)
+      const count = decoding.readVarUint(d)
+      const part = decoding.readVarUint8Array(d)
+      if (count < 2 || count > MAX_MESSAGE / 1024 || i >= count) throw badUpdate('bad chunk numbering')
+      if (i === 0) {
+        this.id = id
+        this.parts = []
+        this.bytes = 0
+      } else if (id !== this.id || i !== this.parts.length) {
+        throw badUpdate('chunk out of order')
+      }
+      this.parts.push(part)
+      this.bytes += part.length
+      if (this.bytes > MAX_MESSAGE) throw badUpdate('message too large')
+      if (this.parts.length < count) return null
+      const whole = new Uint8Array(this.bytes)
+      let at = 0
+      for (const p of this.parts) {
+        whole.set(p, at)
+        at += p.length
+      }
+      this.id = -1
+      this.parts = []
+      this.bytes = 0
+      return whole
+    } catch (e) {
+      this.id = -1
+      this.parts = []
+      this.bytes = 0
+      if (e instanceof WebnesiaError) throw e
+      throw badUpdate(`malformed chunk: ${String(e)}`)
+    }
+  }
+}
+
+/** Decodes one complete frame. Throws `bad_update` on anything malformed. */
+export function decodeFrame(frame: Uint8Array): Message {
+  try {
+    const d = decoding.createDecoder(frame)
+    if (decoding.readUint8(d) !== MAGIC) throw badUpdate('not a webnesia frame')
+    const kind = decoding.readVarUint(d)
+    let m: Message
+    switch (kind) {
+      case KIND.hello: {
+        const node = decoding.readVarString(d)
+        const n = decoding.readVarUint(d)
+        if (n > 100_000) throw badUpdate('hello: too many tables')
+        const apart: string[] = []
+        for (let i = 0; i < n; i++) apart.push(decoding.readVarString(d))
+        if (node.length === 0 || node.length > 200) throw badUpdate('hello: bad node id')
+        m = { kind: 'hello', node, apart }
+        break
+      }
+      case KIND.sync1:
+        m = { kind: 'sync1', sv: decoding.readVarUint8Array(d) }
+        break
+      case KIND.sync2:
+        m = { kind: 'sync2', update: decoding.readVarUint8Array(d) }
+        break
+      case KIND.update:
+        m = { kind: 'update', update: decoding.readVarUint8Array(d), ack: decoding.readVarUint(d) }
+        break
+      case KIND.ack:
+        m = { kind: 'ack', ack: decoding.readVarUint(d) }
+        break
+      default:
+        throw badUpdate(`unknown message kind ${String(kind)}`)
+    }
+    if (decoding.hasContent(d)) throw badUpdate('trailing bytes')
+    return m
+  } catch (e) {
+    if (e instanceof WebnesiaError) throw e
+    throw badUpdate(`malformed message: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
+
+/** Sends a message over a pipe, in chunks when large. */
+export function sendMessage(pipe: Pipe, m: Message): void {
+  for (const f of chunk(encodeMessage(m))) pipe.send(f)
+}
