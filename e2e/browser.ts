@@ -41,6 +41,9 @@ export const launchArgs: readonly string[] = Object.freeze([
   '--disable-component-update',
   '--disable-sync',
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1',
+  // WebRTC between contexts on one machine: loopback candidates (with the microphone permission
+  // granted, Chromium gathers them; inside the test namespace loopback is all there is).
+  '--allow-loopback-in-peer-connection',
 ])
 
 /** Creates `.tmp/` and points TMPDIR there, so Playwright and Chromium leave nothing in /tmp. */

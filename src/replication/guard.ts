@@ -82,12 +82,14 @@ class Walker {
       case 125: // varint
         if (this.left < 1) throw bad('unexpected end')
         return decoding.readVarInt(this.d)
-      case 124:
-        this.skip(4)
-        return 0
-      case 123:
-        this.skip(8)
-        return 0
+      case 124: {
+        if (this.left < 4) throw bad('unexpected end')
+        return decoding.readFloat32(this.d)
+      }
+      case 123: {
+        if (this.left < 8) throw bad('unexpected end')
+        return decoding.readFloat64(this.d)
+      }
       case 122:
         throw bad('bigint values are not record values')
       case 121:
@@ -111,8 +113,7 @@ class Walker {
         return a
       }
       case 116:
-        this.skip(this.count())
-        return new Uint8Array(0)
+        return decoding.readUint8Array(this.d, this.count()).slice()
       default:
         throw bad(`unknown value type ${String(t)}`)
     }
@@ -123,7 +124,7 @@ class Walker {
  * Checks a remote V1 update (see the module comment). Returns the root names it writes to
  * where the update names them. Throws `bad_update`.
  */
-export function checkUpdate(update: Uint8Array): Set<string> {
+export function checkUpdate(update: Uint8Array, validate?: (root: string, value: unknown) => void): Set<string> {
   if (!(update instanceof Uint8Array)) throw bad('not bytes')
   if (update.length > MAX_UPDATE) throw bad(`larger than ${String(MAX_UPDATE)} bytes`)
   const w = new Walker(update)
@@ -162,7 +163,11 @@ export function checkUpdate(update: Uint8Array): Set<string> {
           w.uint() // ContentDeleted: a length
         } else if (ref === 8) {
           const n = w.count()
-          for (let i = 0; i < n; i++) checkValue(root, w.any(0))
+          for (let i = 0; i < n; i++) {
+            const v = w.any(0)
+            checkValue(root, v)
+            if (root !== null && validate) validate(root, v)
+          }
         } else {
           throw bad(`content type ${String(ref)} is not allowed`)
         }

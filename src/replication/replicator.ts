@@ -420,7 +420,8 @@ export class Replicator {
     this.enqueue(async () => {
       if (schema) await this.syncSchema()
       if (peer.reassert.size > 0) await this.reassert(peer, tables)
-      await this.commitRemote(peer.node ?? 'unknown', tables)
+      const invalid = await this.commitRemote(peer.node ?? 'unknown', tables)
+      if (invalid > 0) this.reject(peer, new WebnesiaError('bad_update', `${String(invalid)} invalid records from ${peer.node ?? 'a peer'} were not applied`))
       if (update) this.persist(update)
       if (ack > 0) this.send(peer, { kind: 'ack', ack })
     })
@@ -429,7 +430,9 @@ export class Replicator {
   private currentUpdate: Uint8Array | null = null
 
   private applyRemote(peer: Peer, update: Uint8Array, ack: number): void {
-    checkUpdate(update)
+    checkUpdate(update, (root, value) => {
+      this.validateValue(root, value)
+    })
     this.currentAck = ack
     this.currentUpdate = update
     try {
@@ -440,6 +443,16 @@ export class Replicator {
       this.currentAck = 0
       this.currentUpdate = null
     }
+  }
+
+  /** Records written into a table this node holds must fit its definition. */
+  private validateValue(root: string, value: unknown): void {
+    if (!root.startsWith('t:')) return
+    const name = this.tableOfCookie(root.slice(2))
+    if (name === null) return
+    const def = this.node.catalog.get(name).def
+    for (const r of value as unknown[]) importRecord(def, decodeValue(r))
+    if (def.type !== 'bag' && (value as unknown[]).length !== 1) throw new WebnesiaError('bad_update', `${name}: a key of a set holds one record`)
   }
 
   private enqueue(job: () => Promise<void>): void {
@@ -474,46 +487,50 @@ export class Replicator {
       for (const r of recs) if (keyString(r[def.attributes[0] as string] as Key) !== ks) throw new WebnesiaError('bad_update', 'record under a foreign key')
       if (def.type === 'bag') recs.sort((a, b) => (canonical(a) < canonical(b) ? -1 : 1))
       return recs
-    } catch (e) {
-      this.node.reportError(e)
+    } catch {
       return undefined
     }
   }
 
-  private async commitRemote(from: string, tables: Map<string, Set<string>>): Promise<void> {
+  /** Commits a peer's changed keys; returns how many keys held invalid records (not applied). */
+  private async commitRemote(from: string, tables: Map<string, Set<string>>): Promise<number> {
     const keys = new Map<string, Key[]>()
-    const defs = new Map<string, TableDef>()
+    let bad = 0
     for (const [cookie, ks] of tables) {
       const name = this.tableOfCookie(cookie)
       if (name === null || ks.size === 0) continue
-      const def = this.node.catalog.get(name).def
       const list: Key[] = []
       for (const k of ks) {
         try {
           list.push(parseKeyString(k))
-        } catch (e) {
-          this.node.reportError(e)
+        } catch {
+          bad++
         }
       }
       keys.set(name, list)
-      defs.set(name, def)
     }
-    if (keys.size === 0) return
-    await this.commitPeerChange(from, keys)
+    if (keys.size === 0) return bad
+    return bad + (await this.commitPeerChange(from, keys))
   }
 
-  private async commitPeerChange(from: string, keys: Map<string, Key[]>): Promise<void> {
+  /** Commits the document's records of `keys`; returns how many keys held invalid records. */
+  private async commitPeerChange(from: string, keys: Map<string, Key[]>): Promise<number> {
+    const invalid = new Set<string>()
     const change: PeerChange = {
       node: from,
       keys,
       target: (t, key) => {
         const rt = this.node.catalog.tables.get(t)
         if (!rt) return undefined
-        return this.target(rt.def, keyString(key))
+        const ks = keyString(key)
+        const recs = this.target(rt.def, ks)
+        if (recs === undefined) invalid.add(`${t}\u0000${ks}`)
+        return recs
       },
     }
     const r = await this.committer.submit({ reads: null, writes: new WriteSet(), peer: change })
     if (r === 'conflict') throw new WebnesiaError('aborted', 'a peer change conflicted (cannot happen)')
+    return invalid.size
   }
 
   /** Re-asserts this node's records for keys a peer changed while apart (master nodes). */
@@ -600,7 +617,8 @@ export class Replicator {
           this.node.reportError(e)
         }
       }
-      await this.commitPeerChange('copy', new Map([[cdef.name, keys]]))
+      const bad = await this.commitPeerChange('copy', new Map([[cdef.name, keys]]))
+      if (bad > 0) this.node.reportError(new WebnesiaError('bad_update', `${cdef.name}: ${String(bad)} invalid records were not copied`))
       this.node.systemEvent({ type: 'copy_progress', table: cdef.name, done: Math.min(i + batch, all.length), total: all.length })
     }
     this.node.systemEvent({ type: 'table_copied', table: cdef.name, node: this.self })
