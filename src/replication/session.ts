@@ -25,6 +25,8 @@ export interface JoinOptions extends Partial<WebrtcOptions> {
   faults?: FaultOptions
   /** Anti-entropy period in ms (default 5000; 0: off). */
   resyncMs?: number
+  /** How long `syncTransaction` waits for the peers' acknowledgements (default 5000 ms). */
+  ackTimeoutMs?: number
   /**
    * Connects the node to its peers instead of WebRTC (tests: an in-memory network). Called with
    * `attach` once this tab leads; returns the function that disconnects.
@@ -72,6 +74,7 @@ export class Session {
       copyType: this.opts.copyType,
       faults: this.opts.faults,
       resyncMs: this.opts.resyncMs,
+      ackTimeoutMs: this.opts.ackTimeoutMs,
     })
     this.replicator = r
     await r.start()
@@ -93,6 +96,7 @@ export class Session {
           attach,
         )
     this.node.announceLeader(true)
+    this.node.systemEvent({ type: 'leader', tab: this.node.tab })
     this.beat = setInterval(() => {
       this.node.announceLeader(true)
     }, BEAT_MS)

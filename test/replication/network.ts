@@ -25,6 +25,7 @@ export class Network {
         this.attach.delete(i)
         for (const [id, [a, b]] of this.links) {
           if (id.split('-').includes(String(i))) {
+            this.links.delete(id)
             a.close()
             b.close()
           }

@@ -1,0 +1,123 @@
+/** Table copies on chosen nodes, sync acknowledgements, and the document across reloads. */
+import { afterEach, expect, it } from 'vitest'
+import { openDatabase, type Database, type SystemEvent, type TableEvent } from '../../src/index.js'
+import { uniqueName } from '../node/helpers.js'
+import { Network, quiet } from './network.js'
+
+const open: Database[] = []
+afterEach(async () => {
+  for (const db of open.splice(0)) await db.close()
+})
+
+async function pair(extra: Record<string, unknown> = {}): Promise<{ net: Network; a: Database; b: Database }> {
+  const net = new Network()
+  const a = await openDatabase({ name: uniqueName('ca') })
+  const b = await openDatabase({ name: uniqueName('cb') })
+  open.push(a, b)
+  await a.join({ room: 'c', transport: net.transport(0), resyncMs: 0, ...extra })
+  await b.join({ room: 'c', transport: net.transport(1), resyncMs: 0, ...extra })
+  net.connect(0, 1)
+  await quiet(net, [a, b])
+  return { net, a, b }
+}
+
+it('addTableCopy / changeTableCopyType / delTableCopy on another node; tableInfo shows the cluster', async () => {
+  const { net, a, b } = await pair()
+  await a.createTable('x', { attributes: ['k', 'v'], index: ['v'] })
+  await a.dirtyWrite('x', { k: 1, v: 'one' })
+  await a.dirtyWrite('x', { k: 2, v: 'two' })
+  await quiet(net, [a, b])
+  expect(b.tableInfo('x', 'storageType')).toBe('disc_copies')
+  expect(a.tableInfo('x', 'discCopies')).toEqual([a.node, b.node].sort())
+
+  await a.changeTableCopyType('x', b.node, 'ram_copies')
+  await quiet(net, [a, b])
+  expect(b.tableInfo('x', 'storageType')).toBe('ram_copies')
+  expect(await b.dirtyIndexRead('x', 'two', 'v')).toEqual([{ k: 2, v: 'two' }])
+  expect(a.tableInfo('x', 'ramCopies')).toEqual([b.node])
+  expect(a.tableInfo('x', 'discCopies')).toEqual([a.node])
+
+  await a.delTableCopy('x', b.node)
+  await quiet(net, [a, b])
+  expect(b.systemInfo('tables')).toEqual([])
+  expect(a.tableInfo('x', 'size')).toBe(2)
+  expect(a.tableInfo('x', 'ramCopies')).toEqual([])
+  // Writes go on where copies are; the node without one is left alone.
+  await a.dirtyWrite('x', { k: 3, v: 'three' })
+  await quiet(net, [a, b])
+  expect(b.systemInfo('tables')).toEqual([])
+
+  await a.addTableCopy('x', b.node, 'disc_only_copies')
+  await quiet(net, [a, b])
+  expect(b.tableInfo('x', 'storageType')).toBe('disc_only_copies')
+  expect((await b.dirtyMatchObject('x', {})).length).toBe(3)
+  expect(a.tableInfo('x', 'discOnlyCopies')).toEqual([b.node])
+})
+
+it('changeTableCopyType on this node: disc → ram drops the store, ram → disc persists it', async () => {
+  const name = uniqueName('own')
+  const db = await openDatabase({ name })
+  open.push(db)
+  await db.createTable('t', { attributes: ['k', 'v'] })
+  await db.dirtyWrite('t', { k: 1, v: 1 })
+  await db.changeTableCopyType('t', db.node, 'ram_copies')
+  expect(db.tableInfo('t', 'storageType')).toBe('ram_copies')
+  expect(await db.dirtyRead('t', 1)).toEqual([{ k: 1, v: 1 }])
+  await db.changeTableCopyType('t', db.node, 'disc_copies')
+  await db.close()
+  open.pop()
+  const again = await openDatabase({ name })
+  open.push(again)
+  expect(await again.dirtyRead('t', 1)).toEqual([{ k: 1, v: 1 }])
+})
+
+it('syncTransaction resolves once the peer holds the commit, and names a peer that never acknowledged', async () => {
+  const { net, a, b } = await pair({ ackTimeoutMs: 200 })
+  await a.createTable('s', { attributes: ['k', 'v'] })
+  await quiet(net, [a, b])
+  await a.syncTransaction((t) => t.write('s', { k: 1, v: 'synced' }))
+  // No waiting for the network: the ack came from b after its commit.
+  expect(await b.dirtyRead('s', 1)).toEqual([{ k: 1, v: 'synced' }])
+
+  const sys: SystemEvent[] = []
+  a.subscribe('system', (e) => sys.push(e))
+  b.replication?.faults.set({ drop: 1 }) // b hears everything, says nothing (no acks)
+  await a.syncTransaction((t) => t.write('s', { k: 2, v: 'unacked' }))
+  expect(sys).toContainEqual(expect.objectContaining({ type: 'sync_incomplete', nodes: [b.node] }))
+})
+
+it('the document survives a reload: no duplicate changes; commits made while away are sent on rejoin', async () => {
+  const net = new Network()
+  const nameA = uniqueName('ra')
+  let a = await openDatabase({ name: nameA })
+  const b = await openDatabase({ name: uniqueName('rb') })
+  open.push(b)
+  await a.createTable('r', { attributes: ['k', 'v'] })
+  await a.dirtyWrite('r', { k: 1, v: 'one' })
+  for (let k = 100; k < 150; k++) await a.dirtyWrite('r', { k, v: 'bulk' })
+  await a.join({ room: 'r', transport: net.transport(0), resyncMs: 0 })
+  await b.join({ room: 'r', transport: net.transport(1), resyncMs: 0 })
+  net.connect(0, 1)
+  await quiet(net, [a, b])
+  expect(await b.dirtyRead('r', 1)).toEqual([{ k: 1, v: 'one' }])
+  const items = (): number => {
+    let n = 0
+    for (const structs of (b.replication as unknown as { rdoc: { doc: { store: { clients: Map<number, unknown[]> } } } }).rdoc.doc.store.clients.values()) n += structs.length
+    return n
+  }
+  const before = items()
+  await a.close()
+  // a commits while nobody replicates for it
+  a = await openDatabase({ name: nameA })
+  open.push(a)
+  await a.dirtyWrite('r', { k: 2, v: 'two' })
+  const seen: TableEvent[] = []
+  b.subscribe({ table: 'r' }, (e) => seen.push(e))
+  await a.join({ room: 'r', transport: net.transport(0), resyncMs: 0 })
+  net.connect(0, 1)
+  await quiet(net, [a, b])
+  // Only the new record travels: the reloaded document knew everything else.
+  expect(seen).toEqual([{ type: 'write', table: 'r', record: { k: 2, v: 'two' }, origin: 'peer' }])
+  // ...and the document did not get the 51 records again as new items (its identity survived).
+  expect(items() - before).toBeLessThan(5)
+})
