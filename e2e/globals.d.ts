@@ -15,4 +15,6 @@ declare global {
   var harnessReady: boolean | undefined
   /** Set by the harness when loading the library failed: the error's stack or message. */
   var harnessError: string | undefined
+  /** A counter a test keeps in the page (e.g. of `peer_rejected` events). */
+  var rejections: number | undefined
 }

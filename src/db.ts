@@ -220,7 +220,9 @@ export class Database {
     return this.guard(async () => {
       if (!Array.isArray(list)) throw new WebnesiaError('badarg', 'waitForTables: tables must be an array')
       await this.local.catchUp()
-      const missing = (): string[] => list.filter((t): t is string => typeof t !== 'string' || !this.local.catalog.has(t)).map(String)
+      // A table being copied from a peer is not available until its records are all here.
+      const missing = (): string[] =>
+        list.filter((t) => typeof t !== 'string' || !this.local.catalog.has(t) || this.local.copying.has(t)).map(String)
       if (missing().length === 0) return
       await new Promise<void>((resolve, reject) => {
         let timer: ReturnType<typeof setTimeout> | undefined

@@ -204,6 +204,7 @@ export class LocalNode {
       case 'bye':
         break
       case 'sys':
+        this.noteCopy(m.ev)
         this.subs.emitSystem(m.ev)
         break
       case 'leader':
@@ -226,8 +227,17 @@ export class LocalNode {
 
   /** Emits a system event in this tab and in every other tab of the node. */
   systemEvent(ev: SystemEvent): void {
+    this.noteCopy(ev)
     this.subs.emitSystem(ev)
     this.link?.post({ t: 'sys', ev })
+  }
+
+  /** Tables whose records are being copied from a peer (`waitForTables` waits for them). */
+  readonly copying = new Set<string>()
+
+  private noteCopy(ev: SystemEvent): void {
+    if (ev.type === 'copy_started') this.copying.add(ev.table)
+    else if (ev.type === 'table_copied') this.copying.delete(ev.table)
   }
 
   /** Reports an error of a background activity (replication) as a system event. */

@@ -32,6 +32,7 @@ export type SystemEvent =
   | { type: 'node_up' | 'node_down'; node: string }
   | { type: 'table_copied'; table: string; node: string }
   | { type: 'inconsistent_database'; tables: string[]; nodes: string[] }
+  | { type: 'copy_started'; table: string }
   | { type: 'copy_progress'; table: string; done: number; total: number }
   | { type: 'peer_rejected'; node: string; reason: string }
   | { type: 'replication_error'; message: string }

@@ -287,7 +287,7 @@ export class Replicator {
     if (peer.node !== null && peer.node !== node) throw new WebnesiaError('bad_update', 'a peer changed its node id')
     const first = peer.node === null
     peer.node = node
-    // What the peer wrote while this node was away from it.
+    // What changed on the peer's side while this node was away from it.
     const theirs = new Set<string>()
     for (const pair of apartPairs) {
       const i = pair.indexOf('\u0000')
@@ -303,7 +303,11 @@ export class Replicator {
       const masters = rt?.def.masterNodes ?? []
       if (masters.includes(this.self) && !masters.includes(node)) peer.reassert.add(t)
     }
-    if (first) this.nodeUp(node)
+    if (first) {
+      this.nodeUp(node)
+      // Ask for everything it has: an earlier SYNC1 may have reached it while it was cut off.
+      this.send(peer, { kind: 'sync1', sv: Y.encodeStateVector(this.rdoc.doc) })
+    }
   }
 
   private nodeUp(node: string): void {
@@ -357,6 +361,18 @@ export class Replicator {
     }
   }
 
+  /**
+   * Sends raw frames to a connected node, bypassing the protocol (tests of hostile input: this
+   * node plays the malicious peer). Returns false when the node is not connected.
+   * @internal
+   */
+  sendRaw(node: string, frames: readonly Uint8Array[]): boolean {
+    const p = [...this.peers].find((x) => x.node === node && !x.cut)
+    if (!p) return false
+    for (const f of frames) p.pipe.send(f)
+    return true
+  }
+
   /** Asks every peer for what this node lacks (anti-entropy; also after dropped messages). */
   resync(): void {
     const sv = Y.encodeStateVector(this.rdoc.doc)
@@ -406,14 +422,13 @@ export class Replicator {
       if (!set) tables.set(cookie, (set = new Set()))
       for (const k of keys) if (k !== null) set.add(k)
     }
-    if (tr.origin === LOCAL) {
-      // Remember what this node writes while peers it knows are away.
-      if (this.apart.size > 0 && tables.size > 0) {
-        const names = [...tables.keys()].map((c) => this.tableOfCookie(c)).filter((t): t is string => t !== null)
-        for (const set of this.apart.values()) for (const t of names) set.add(t)
-      }
-      return
+    // Remember what changed here (written here, or received from the peers on this side) while
+    // peers this node knows are away: the HELLO on their return says so.
+    if (this.apart.size > 0 && tables.size > 0) {
+      const names = [...tables.keys()].map((c) => this.tableOfCookie(c)).filter((t): t is string => t !== null)
+      for (const set of this.apart.values()) for (const t of names) set.add(t)
     }
+    if (tr.origin === LOCAL) return
     const peer = tr.origin as Peer
     const ack = this.currentAck
     const update = this.currentUpdate
@@ -599,6 +614,17 @@ export class Replicator {
   /** Adds a local copy of a table the document knows, and reads its records. */
   private async adopt(cdef: ClusterDef, storage: StorageType): Promise<void> {
     const def: TableDef = { ...cdef, storage, localContent: false, version: 1 }
+    this.node.systemEvent({ type: 'copy_started', table: cdef.name })
+    try {
+      await this.copyIn(cdef, storage, def)
+    } catch (e) {
+      this.node.copying.delete(cdef.name)
+      throw e
+    }
+    this.node.systemEvent({ type: 'table_copied', table: cdef.name, node: this.self })
+  }
+
+  private async copyIn(cdef: ClusterDef, storage: StorageType, def: TableDef): Promise<void> {
     await ddl.adoptTable(this.node, def)
     if (this.rdoc.copies.get(copyKey(cdef.name, this.self)) !== storage) {
       this.rdoc.doc.transact(() => {
@@ -621,7 +647,6 @@ export class Replicator {
       if (bad > 0) this.node.reportError(new WebnesiaError('bad_update', `${cdef.name}: ${String(bad)} invalid records were not copied`))
       this.node.systemEvent({ type: 'copy_progress', table: cdef.name, done: Math.min(i + batch, all.length), total: all.length })
     }
-    this.node.systemEvent({ type: 'table_copied', table: cdef.name, node: this.self })
   }
 
   /**
