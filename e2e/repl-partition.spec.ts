@@ -89,7 +89,7 @@ test('3 peers: partition with writes on both sides, heal → identical everywher
   )
   const healedAt = Date.now()
   for (const p of [a, b, c]) await p.evaluate(() => db.replication?.heal())
-  expect(await inconsistent).toMatchObject({ type: 'inconsistent_database', tables: expect.arrayContaining(['acct']) as unknown })
+  expect(await inconsistent).toMatchObject({ type: 'inconsistent_database', tables: expect.arrayContaining(['acct']) })
   const want = JSON.stringify([{ id: 'x', balance: 11 }])
   const notes = JSON.stringify([
     { id: 'a', text: 'written on a' },
