@@ -6,7 +6,7 @@
  *
  * Options:
  *   --quick            fewer repetitions and smaller sizes (under 2 minutes)
- *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 MEM CHUNK)
+ *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 MEM CHUNK REPL)
  *   --reps=N           repetitions per workload (default 5, quick 3)
  *   --no-write         do not write BENCHMARKS.md / results.json (for trying things out)
  *   --dev              serve the page with Vite's dev server (unbundled modules) instead of a build
@@ -58,6 +58,7 @@ const S = quick
       p9: { branches: 1, tellersPerBranch: 10, accountsPerBranch: 1_000, durationMs: 1_000 },
       mem: { records: 20_000 },
       chunk: { records: 20_000 },
+      repl: { records: 20_000 },
     }
   : {
       p1: { records: 10_000, libReads: 100_000, txnReads: 10_000, dexieReads: 2_000, mapReads: 1_000_000, rxdbReads: 500 },
@@ -70,6 +71,7 @@ const S = quick
       p9: { branches: 1, tellersPerBranch: 10, accountsPerBranch: 10_000, durationMs: 4_000 },
       mem: { records: 100_000 },
       chunk: { records: 100_000 },
+      repl: { records: 100_000 },
     }
 
 // ---------------------------------------------------------------- browser and server
@@ -441,6 +443,15 @@ const workloads = [
     ownPages: true, // a fresh tab per measurement
   },
   {
+    id: 'REPL',
+    title: `A fresh peer copying a ${S.repl.records / 1000}k-record table (join → every record durable on the peer)`,
+    unit: 'ms',
+    sizes: S.repl,
+    async rep(page, _warm, rep) {
+      return call(page, 'repl', { ...S.repl, rep })
+    },
+  },
+  {
     id: 'CHUNK',
     title: `Chunked select (n = 100) over a ${S.chunk.records / 1000}k-record disc_only_copies table: peak heap`,
     unit: 'bytes',
@@ -515,6 +526,8 @@ const ratios = [
   { w: 'P8', label: 'full scan ÷ key-prefix range select (ordered_set)', num: 'lib.fullScan', den: 'lib.prefixRange', op: '>=', target: 100 },
   { w: 'P9', label: '10 clients ÷ 1 client throughput (info)', num: 'lib.10clients.tps', den: 'lib.1client.tps', op: 'info' },
   { w: 'P9', label: '4 tabs ÷ 1 client throughput (info)', num: 'lib.4tabs.tps', den: 'lib.1client.tps', op: 'info' },
+  { w: 'REPL', label: 'peer copy ÷ Yjs encode + apply of the same table', num: 'lib.copy', den: 'yjs.encodeApply', op: '<=', target: 1.5 },
+  { w: 'REPL', label: 'peer copy ÷ Yjs encode + apply + native IDB puts in one strict tx (info: with durability)', num: 'lib.copy', den: 'yjsIdb.encodeApplyPut', op: 'info' },
   { w: 'CHUNK', label: 'heap growth during a chunked select walk (n = 100, after its first 25 chunks) ÷ heap of the whole result set', num: 'lib.chunkedGrowthBytes', den: 'lib.wholeResultBytes', op: '<=', target: 0.05 },
   { w: 'CHUNK', label: 'peak heap of a chunked select (n = 100, fixed costs included) ÷ heap of the whole result set (info)', num: 'lib.chunkedPeakBytes', den: 'lib.wholeResultBytes', op: 'info' },
   { w: 'MEM', label: 'library heap ÷ JSON size per record (info)', num: 'lib.heapPerRecord', den: 'json.bytesPerRecord', op: 'info' },

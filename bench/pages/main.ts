@@ -12,6 +12,7 @@ import { p5LoadLib, p5LoadRaw, p5Setup } from './p5-cold.js'
 import { p6Create, p6Observe, p6Run, p6StopObserver } from './p6-tabs.js'
 import { p8, p8Setup, p8Teardown } from './p8-select.js'
 import { p9Check, p9Close, p9Open, p9Run, p9Setup } from './p9-tpcb.js'
+import { repl } from './repl.js'
 
 const bench = {
   deleteAllIdb,
@@ -44,6 +45,7 @@ const bench = {
   memLoadMap,
   memJson,
   memRelease,
+  repl,
 }
 
 declare global {

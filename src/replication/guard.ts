@@ -34,6 +34,8 @@ export function isRootName(name: string): boolean {
   return name === 'schema' || name === 'copies' || (name.startsWith('t:') && name.length > 2 && name.length < 300)
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
 class Walker {
   private readonly d: decoding.Decoder
   constructor(readonly buf: Uint8Array) {
@@ -62,7 +64,7 @@ class Walker {
     const n = this.count()
     const bytes = decoding.readUint8Array(this.d, n)
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+      return utf8.decode(bytes)
     } catch {
       throw bad('invalid utf-8')
     }

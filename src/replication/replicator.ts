@@ -52,7 +52,7 @@ export interface ReplicatorOptions {
   resyncMs?: number
   /** How long a sync transaction waits for acknowledgements (default 5000 ms). */
   ackTimeoutMs?: number
-  /** Keys per commit while copying a table (default 2000). */
+  /** Keys per commit while copying a table (default 5000). */
   copyBatch?: number
 }
 
@@ -633,7 +633,7 @@ export class Replicator {
     }
     const map = this.rdoc.table(cdef.cookie)
     const all = [...map.keys()]
-    const batch = this.opts.copyBatch ?? 2000
+    const batch = this.opts.copyBatch ?? 5000
     for (let i = 0; i < all.length; i += batch) {
       const keys: Key[] = []
       for (const k of all.slice(i, i + batch)) {

@@ -378,7 +378,7 @@ export class Committer {
         const target = peer.target(t, key)
         if (target === undefined) continue
         const old = await this.current(rt, key, group, mine, tx)
-        if (canonical(old) === canonical(target)) continue
+        if (old.length === target.length && canonical(old) === canonical(target)) continue
         const intents: Intent[] = []
         if (!bag) {
           const first = target[0]
@@ -391,7 +391,8 @@ export class Committer {
         }
         let recs = old
         for (const i of intents) recs = applyIntent(recs, i, bag)
-        ops.push({ k: 'put', t, key, old, recs, i: intents })
+        const only = intents.length === 1 && recs.length === 1 && 'w' in (intents[0] as Intent)
+        ops.push(only ? { k: 'put', t, key, old, recs } : { k: 'put', t, key, old, recs, i: intents })
         mine.set(t, key, recs)
       }
     }
