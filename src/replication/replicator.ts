@@ -579,9 +579,12 @@ export class Replicator {
       const rt = node.catalog.tables.get(name)
       if (rt?.def.localContent) continue
       if (rt && rt.def.cookie !== cdef.cookie) {
-        // The cluster decided on another incarnation of this table: take it.
+        // Two nodes created this table apart and the cluster chose the other incarnation: take
+        // it, and keep this node's records whose keys it lacks (when the definitions agree).
+        const keep = canonical(rt.def.attributes) === canonical(cdef.attributes) && rt.def.type === cdef.type ? await this.recordsOf(rt.def) : []
         await ddl.deleteTable(node, name)
         await this.adopt(cdef, mine ?? this.copyType)
+        if (keep.length > 0) await this.mergeIn(name, keep)
         continue
       }
       if (!rt) {
@@ -609,6 +612,29 @@ export class Replicator {
       if (this.rdoc.copies.has(copyKey(rt.def.name, this.self))) continue
       await ddl.deleteTable(node, rt.def.name)
     }
+  }
+
+  private async recordsOf(def: TableDef): Promise<Rec[]> {
+    const rt = this.node.catalog.get(def.name)
+    const out: Rec[] = []
+    if (rt.mem) {
+      for (const s of rt.mem.slots()) out.push(...s.recs)
+    } else {
+      const db = await this.node.conn.get()
+      groupRows(def, await db.getAll(storeName(def)), (_k, recs) => out.push(...recs))
+    }
+    return out
+  }
+
+  /** Writes records whose keys the table lacks, as this node's own commit (they replicate). */
+  private async mergeIn(table: string, recs: readonly Rec[]): Promise<void> {
+    const rt = this.node.catalog.get(table)
+    const ws = new WriteSet()
+    for (const r of recs) {
+      const key = r[rt.def.attributes[0] as string] as Key
+      if ((await rt.reader.read(key)).length === 0 || rt.def.type === 'bag') ws.add(table, key, { w: r })
+    }
+    if (ws.tables.size > 0) await this.committer.submit({ reads: null, writes: ws })
   }
 
   /** Adds a local copy of a table the document knows, and reads its records. */

@@ -57,3 +57,26 @@ it('a fresh node joining gets every table and record; writes travel both ways as
   expect(await b.dirtyRead('stock', 'apple')).toEqual([])
   expect(await b.dirtyRead('tags', 'apple')).toEqual([{ sku: 'apple', tag: 'fruit' }])
 })
+
+it('two nodes that created the same table apart end with one table holding both sides’ records', async () => {
+  const net = new Network()
+  const a = await node()
+  const b = await node()
+  for (const [db, side] of [
+    [a, 'a'],
+    [b, 'b'],
+  ] as const) {
+    await db.createTable('kv', { attributes: ['k', 'v'] })
+    await db.dirtyWrite('kv', { k: 'shared', v: side })
+    await db.dirtyWrite('kv', { k: `only-${side}`, v: side })
+  }
+  await a.join({ room: 'r', transport: net.transport(0), resyncMs: 0 })
+  await b.join({ room: 'r', transport: net.transport(1), resyncMs: 0 })
+  net.connect(0, 1)
+  await quiet(net, [a, b])
+  const ra = await a.dirtyMatchObject('kv', {})
+  const rb = await b.dirtyMatchObject('kv', {})
+  expect(rb).toEqual(ra)
+  expect(ra.map((r) => r['k']).sort()).toEqual(['only-a', 'only-b', 'shared'])
+  expect(a.tableInfo('kv', 'cookie')).toBe(b.tableInfo('kv', 'cookie'))
+})

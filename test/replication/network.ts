@@ -15,6 +15,8 @@ export class Network {
   private readonly attach = new Map<number, (p: Pipe) => void>()
   private readonly links = new Map<string, [End, End]>()
   private inflight = 0
+  /** Messages delivered so far. */
+  delivered = 0
   private waiters: (() => void)[] = []
 
   /** The `transport` option of `db.join` for node `i`. */
@@ -51,6 +53,7 @@ export class Network {
         queueMicrotask(() => {
           const x = queue.shift() as Uint8Array
           try {
+            this.delivered++
             if (!e.closed) onData?.(x)
           } finally {
             if (--this.inflight === 0) for (const w of this.waiters.splice(0)) w()
@@ -118,8 +121,10 @@ export class Network {
 /** Waits until no message is in flight and every replicator has committed what it received. */
 export async function quiet(net: Network, dbs: readonly Database[]): Promise<void> {
   for (;;) {
+    const before = net.delivered
     await net.drained()
     for (const db of dbs) await db.replication?.idle()
-    if (net.idle) return
+    // Nothing arrived while the replicators worked: everything is settled.
+    if (net.idle && net.delivered === before) return
   }
 }
