@@ -1,8 +1,12 @@
 /**
- * The demo: a tiny shop on webnesia's public API. Open it in two tabs: products, stock, orders
- * and the counter stay in sync, each change flashing with its origin (this tab / another tab).
+ * The demo: a tiny shop on webnesia's public API. Open it in two tabs, or in two browsers (they
+ * meet over WebRTC through the signaling server `npm run demo` starts): products, stock, orders,
+ * tags and the counter stay in sync, each change flashing with its origin (this tab / another tab
+ * / a peer).
  */
 import { openDatabase, TableExistsError, type Database, type Origin, type TableEvent } from '../src/index.js'
+import { startNetwork } from './network.js'
+import { registerPwa } from './pwa.js'
 
 interface Product extends Record<string, unknown> {
   sku: string
@@ -30,8 +34,9 @@ async function ensureTables(db: Database): Promise<void> {
   }
   await create('product', { attributes: ['sku', 'name', 'category', 'price'], index: ['category'] })
   await create('stock', { attributes: ['sku', 'count'] })
-  await create('order', { attributes: ['id', 'sku', 'qty', 'at'], type: 'ordered_set' })
-  await create('counter', { attributes: ['name', 'value'] })
+  await create('order', { attributes: ['id', 'sku', 'qty', 'at'], type: 'ordered_set', storage: 'disc_only_copies' })
+  await create('counter', { attributes: ['name', 'value'], storage: 'ram_copies' })
+  await create('tag', { attributes: ['sku', 'tag'], type: 'bag' })
   if ((await db.dirtyAllKeys('product')).length === 0) {
     await db.transaction(async (t) => {
       const seed: Product[] = [
@@ -55,7 +60,7 @@ function flash(el: Element | null, origin: Origin): void {
   el.classList.add(`flash-${origin}`)
 }
 
-function logEvent(text: string, origin: Origin | 'system'): void {
+function logEvent(text: string, origin: Origin | 'system' | 'warn'): void {
   const li = document.createElement('li')
   const tag = document.createElement('span')
   tag.className = `origin ${origin}`
@@ -152,34 +157,91 @@ async function placeOrder(db: Database, sku: string): Promise<void> {
   }
 }
 
+async function renderTags(db: Database, changed?: Origin): Promise<void> {
+  const tags = await db.dirtyMatchObject<{ sku: string; tag: string }>('tag', {})
+  const bySku = new Map<string, string[]>()
+  for (const t of tags) bySku.set(t.sku, [...(bySku.get(t.sku) ?? []), t.tag])
+  const items = [...bySku].sort(([a], [b]) => a.localeCompare(b)).map(([sku, ts]) => {
+    const li = document.createElement('li')
+    li.dataset['sku'] = sku
+    const b = document.createElement('strong')
+    b.textContent = sku
+    li.append(b, ': ')
+    for (const t of ts) {
+      const chip = document.createElement('button')
+      chip.className = 'chip'
+      chip.textContent = `${t} ×`
+      chip.setAttribute('aria-label', `Remove tag ${t} from ${sku}`)
+      chip.addEventListener('click', () => void db.dirtyDeleteObject('tag', { sku, tag: t }))
+      li.append(chip, ' ')
+    }
+    return li
+  })
+  $('tags').replaceChildren(...items)
+  if (changed) flash($('tags'), changed)
+}
+
+/**
+ * Subscribes to a table's events, again whenever the table is created anew (a subscription ends
+ * with its table: a node joining a cluster that created the same table takes the cluster's).
+ */
+function watch(db: Database, spec: { table: string }, fn: (ev: TableEvent) => void): void {
+  let off = db.subscribe(spec, fn)
+  db.subscribe('system', (ev) => {
+    if (ev.type === 'table_created' && ev.table === spec.table) {
+      off()
+      off = db.subscribe(spec, fn)
+    }
+  })
+}
+
 async function main(): Promise<void> {
+  registerPwa()
   const db = await openDatabase({ name: 'webnesia-demo' })
   await ensureTables(db)
   $('node-id').textContent = db.node
   $('tab-id').textContent = crypto.randomUUID().slice(0, 8)
   $('status').textContent = 'running'
 
-  db.subscribe({ table: 'product' }, (ev) => {
+  watch(db, { table: 'product' }, (ev) => {
     logEvent(describe(ev), ev.origin)
     const sku = ev.type === 'delete' ? (typeof ev.key === 'string' ? ev.key : JSON.stringify(ev.key)) : ev.type === 'clear' ? '' : String(ev.record['sku'])
     void renderProducts(db, { sku, origin: ev.origin })
   })
-  db.subscribe({ table: 'stock' }, (ev) => {
+  watch(db, { table: 'stock' }, (ev) => {
     logEvent(describe(ev), ev.origin)
     const sku = ev.type === 'delete' ? (typeof ev.key === 'string' ? ev.key : JSON.stringify(ev.key)) : ev.type === 'clear' ? '' : String(ev.record['sku'])
     void renderProducts(db, { sku, origin: ev.origin })
   })
-  db.subscribe({ table: 'order' }, (ev) => {
+  watch(db, { table: 'order' }, (ev) => {
     logEvent(describe(ev), ev.origin)
     void renderOrders(db)
   })
-  db.subscribe({ table: 'counter' }, (ev) => {
+  watch(db, { table: 'counter' }, (ev) => {
     if (ev.type !== 'write') return
     $('counter').textContent = String(ev.record['value'])
     flash($('counter'), ev.origin)
   })
+  watch(db, { table: 'tag' }, (ev) => {
+    logEvent(describe(ev), ev.origin)
+    void renderTags(db, ev.origin)
+  })
   db.subscribe('system', (ev) => {
+    if (ev.type === 'copy_progress') return
     logEvent(JSON.stringify(ev), 'system')
+  })
+  db.subscribe('system', (ev) => {
+    // Tables copied from a peer, or changed by one: show what is there now.
+    if (ev.type === 'table_copied' || ev.type === 'table_created' || ev.type === 'table_deleted') {
+      void renderProducts(db).then(() => renderOrders(db)).then(() => renderTags(db))
+    }
+  })
+  $('tag-form').addEventListener('submit', (e) => {
+    e.preventDefault()
+    const f = new FormData(e.target as HTMLFormElement)
+    const sku = (f.get('sku') as string).trim()
+    const tag = (f.get('tag') as string).trim()
+    if (sku && tag) void db.dirtyWrite('tag', { sku, tag })
   })
 
   $('product-form').addEventListener('submit', (e) => {
@@ -191,10 +253,15 @@ async function main(): Promise<void> {
       category: ((f.get('category') as string | null) ?? '').trim(),
       price: Number(f.get('price')),
     }
-    void db.transaction(async (t) => {
-      await t.write('product', p)
-      if ((await t.read('stock', p.sku)).length === 0) await t.write('stock', { sku: p.sku, count: 0 })
-    })
+    void db
+      .transaction(async (t) => {
+        await t.write('product', p)
+        if ((await t.read('stock', p.sku)).length === 0) await t.write('stock', { sku: p.sku, count: 0 })
+      })
+      .then(
+        () => (e.target as HTMLFormElement).reset(),
+        (err: unknown) => logEvent(`save: ${(err as Error).message}`, 'warn'),
+      )
   })
   $('inc').addEventListener('click', () => void db.dirtyUpdateCounter('counter', 'clicks', 1))
   $('inc100').addEventListener('click', () => {
@@ -225,6 +292,8 @@ async function main(): Promise<void> {
   $('counter').textContent = String((c?.['value'] as number | undefined) ?? 0)
   await renderProducts(db)
   await renderOrders(db)
+  await renderTags(db)
+  await startNetwork(db, (text, kind) => logEvent(text, kind))
 }
 
 main().catch((e: unknown) => {

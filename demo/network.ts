@@ -1,0 +1,119 @@
+/**
+ * The demo's node panel: joins the room, shows this node, the tab replicating for it, the peers
+ * (node up / down) and where every table has copies, with buttons to change this node's copy, make
+ * this node a table's master, and switch the network off and on (leave / join) to show offline
+ * writes merging and `inconsistent_database` after a partition.
+ */
+import type { Database, StorageType, SystemEvent } from '../src/index.js'
+import { signalingUrl } from './signal.js'
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T
+const STORAGE: StorageType[] = ['ram_copies', 'disc_copies', 'disc_only_copies']
+
+/** The room: `?room=…` in the address, else one shared room for the demo. */
+export function roomName(): string {
+  return new URLSearchParams(location.search).get('room') ?? 'webnesia-demo'
+}
+
+/** Runs the node panel. `log` writes a line to the event pane. */
+export async function startNetwork(db: Database, log: (text: string, kind: 'system' | 'warn') => void): Promise<void> {
+  const peers = new Set<string>()
+  const signaling = await signalingUrl()
+  let online = false
+  const room = roomName()
+  $('room').textContent = room
+
+  const join = async (): Promise<void> => {
+    await db.join({ room, signaling: [signaling], peerOpts: { config: { iceServers: [] } }, resyncMs: 2000 })
+    online = true
+  }
+  const render = (): void => {
+    $('leader').textContent = db.replication ? 'this tab' : online ? 'another tab' : '—'
+    const sw = $<HTMLButtonElement>('net-switch')
+    sw.textContent = online ? 'Go offline' : 'Go online'
+    sw.setAttribute('aria-pressed', String(!online))
+    $('net-state').textContent = online ? 'online' : 'offline'
+    $('net-state').className = `pill ${online ? 'on' : 'off'}`
+    const list = $('peers')
+    list.replaceChildren(
+      ...([...peers].sort().map((p) => {
+        const li = document.createElement('li')
+        li.textContent = p
+        li.dataset['node'] = p
+        return li
+      }) as HTMLElement[]),
+    )
+    if (peers.size === 0) {
+      const li = document.createElement('li')
+      li.className = 'muted'
+      li.textContent = online ? 'none yet: open this page in another browser (or a private window)' : 'offline'
+      list.append(li)
+    }
+    renderCopies()
+  }
+  const renderCopies = (): void => {
+    const rows = (db.systemInfo('tables') as string[]).map((t) => {
+      const tr = document.createElement('tr')
+      tr.dataset['table'] = t
+      const info = (k: Parameters<Database['tableInfo']>[1]): unknown => db.tableInfo(t, k)
+      const nodes = (k: Parameters<Database['tableInfo']>[1]): string => (info(k) as string[]).map((n) => (n === db.node ? 'me' : n.slice(0, 10))).join(', ') || '—'
+      const cells = [t, `${String(info('type'))}`, nodes('ramCopies'), nodes('discCopies'), nodes('discOnlyCopies'), (info('masterNodes') as string[]).map((n) => (n === db.node ? 'me' : n.slice(0, 10))).join(', ') || '—']
+      for (const c of cells) {
+        const td = document.createElement('td')
+        td.textContent = c
+        tr.append(td)
+      }
+      const actions = document.createElement('td')
+      const sel = document.createElement('select')
+      sel.setAttribute('aria-label', `Storage type of this node's copy of ${t}`)
+      for (const s of STORAGE) sel.append(new Option(s, s, false, s === info('storageType')))
+      sel.addEventListener('change', () => {
+        void db.changeTableCopyType(t, db.node, sel.value as StorageType).then(render, (e: unknown) => log(`changeTableCopyType: ${(e as Error).message}`, 'warn'))
+      })
+      const master = document.createElement('button')
+      master.className = 'ghost'
+      master.textContent = 'Make me master'
+      master.setAttribute('aria-label', `Make this node the master of ${t}`)
+      master.addEventListener('click', () => {
+        void db.setMasterNodes(t, [db.node]).then(render, (e: unknown) => log(`setMasterNodes: ${(e as Error).message}`, 'warn'))
+      })
+      actions.append(sel, ' ', master)
+      tr.append(actions)
+      return tr
+    })
+    $('copies').replaceChildren(...rows)
+  }
+
+  db.subscribe('system', (ev: SystemEvent) => {
+    switch (ev.type) {
+      case 'node_up':
+        peers.add(ev.node)
+        break
+      case 'node_down':
+        peers.delete(ev.node)
+        break
+      case 'inconsistent_database':
+        log(`partition healed: ${ev.tables.join(', ')} written on both sides (with ${ev.nodes.join(', ')}). Master nodes decide; elsewhere the CRDT merge did.`, 'warn')
+        $('partition').hidden = false
+        $('partition').textContent = `Partition detected on ${ev.tables.join(', ')} — resolved ${new Date().toLocaleTimeString()}`
+        break
+      default:
+        break
+    }
+    render()
+  })
+  $('net-switch').addEventListener('click', () => {
+    void (async () => {
+      if (online) {
+        await db.leave()
+        online = false
+        peers.clear()
+      } else {
+        await join()
+      }
+      render()
+    })().catch((e: unknown) => log(`network: ${(e as Error).message}`, 'warn'))
+  })
+  await join()
+  render()
+}
