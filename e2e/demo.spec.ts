@@ -12,10 +12,11 @@ test('demo: a product saved in one tab and an order placed in another show up in
   await expect(b.locator('#status')).toHaveText('running')
 
   const sku = `kiwi${String(Date.now() % 100000)}`
-  await a.getByRole('textbox', { name: 'SKU' }).fill(sku)
-  await a.getByRole('textbox', { name: 'Name' }).fill('Gold kiwi')
-  await a.getByRole('textbox', { name: 'Category' }).fill('fruit')
-  await a.getByRole('button', { name: 'Save' }).click()
+  const form = a.locator('#product-form')
+  await form.getByRole('textbox', { name: 'SKU' }).fill(sku)
+  await form.getByRole('textbox', { name: 'Name' }).fill('Gold kiwi')
+  await form.getByRole('textbox', { name: 'Category' }).fill('fruit')
+  await form.getByRole('button', { name: 'Save' }).click()
   const rowB = b.locator(`tr[data-sku="${sku}"]`)
   await expect(rowB).toContainText('Gold kiwi')
 
