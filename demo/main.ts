@@ -84,7 +84,14 @@ function describe(ev: TableEvent): string {
   }
 }
 
+/**
+ * Renders run concurrently (one per event) and their reads take different times: only the one
+ * started last may touch the page, so an older view never overwrites a newer one.
+ */
+const renders = { products: 0, orders: 0, tags: 0 }
+
 async function renderProducts(db: Database, changed?: { sku: string; origin: Origin }): Promise<void> {
+  const seq = ++renders.products
   const products = (await db.dirtyMatchObject<Product>('product', {})).sort((a, b) => a.sku.localeCompare(b.sku))
   const rows: HTMLTableRowElement[] = []
   for (const p of products) {
@@ -124,14 +131,15 @@ async function renderProducts(db: Database, changed?: { sku: string; origin: Ori
     if (changed?.sku === p.sku) flash(tr, changed.origin)
   }
   // Built off-document and swapped in at once: overlapping renders cannot interleave rows.
-  $('products').replaceChildren(...rows)
+  if (seq === renders.products) $('products').replaceChildren(...rows)
 }
 
 async function renderOrders(db: Database): Promise<void> {
-  const orders = await db.dirtySelect<[string, number]>('order', [[{ sku: '$1', qty: '$2' }, [], [['$1', '$2']]]])
-  $('order-count').textContent = String(orders.length)
-  $('sold').textContent = String(orders.reduce((n, [, q]) => n + q, 0))
+  const seq = ++renders.orders
   const recent = await db.dirtySelect<Record<string, unknown>>('order', [[{ id: '_' }, [], ['$_']]])
+  if (seq !== renders.orders) return
+  $('order-count').textContent = String(recent.length)
+  $('sold').textContent = String(recent.reduce((n, o) => n + (o['qty'] as number), 0))
   const items = recent
     .slice(-30)
     .reverse()
@@ -158,6 +166,7 @@ async function placeOrder(db: Database, sku: string): Promise<void> {
 }
 
 async function renderTags(db: Database, changed?: Origin): Promise<void> {
+  const seq = ++renders.tags
   const tags = await db.dirtyMatchObject<{ sku: string; tag: string }>('tag', {})
   const bySku = new Map<string, string[]>()
   for (const t of tags) bySku.set(t.sku, [...(bySku.get(t.sku) ?? []), t.tag])
@@ -177,6 +186,7 @@ async function renderTags(db: Database, changed?: Origin): Promise<void> {
     }
     return li
   })
+  if (seq !== renders.tags) return
   $('tags').replaceChildren(...items)
   if (changed) flash($('tags'), changed)
 }
