@@ -37,7 +37,7 @@ export type SystemEvent =
   | { type: 'peer_rejected'; node: string; reason: string }
   | { type: 'replication_error'; message: string }
   | { type: 'sync_incomplete'; lsn: number; nodes: string[] }
-  | { type: 'leader'; tab: string }
+  | { type: 'leader' | 'leader_lost'; tab: string }
 
 /** What to subscribe to. */
 export type SubscriptionSpec = { table: string; detail?: 'simple' | 'detailed' } | 'system'

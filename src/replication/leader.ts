@@ -4,16 +4,14 @@
  * with the same semantics stands in.
  *
  * Lease (decision 7): a frozen tab keeps its Web Lock, which would stall the node's
- * replication. The leader beats every {@link BEAT_MS} over the tab link; a follower that hears
- * no beat for {@link LEASE_MS} takes the lock over (`steal`), and a leader whose lock was stolen
- * stops as soon as it runs again.
+ * replication. The leader beats over the tab link (six times per lease); a follower that hears
+ * no beat for a lease ({@link LEASE_MS} by default) takes the lock over (`steal`), and a leader
+ * whose lock was stolen stops as soon as it runs again (its lock request rejects).
  *
  * @module
  */
 
-/** How often the leader tells the other tabs it is alive. */
-export const BEAT_MS = 1_000
-/** A leader silent this long loses the lock to a follower. */
+/** How long a leader may stay silent before a follower takes the lock (default of `join`'s `leaseMs`). */
 export const LEASE_MS = 6_000
 
 interface LockManagerLike {
@@ -25,35 +23,39 @@ function webLocks(): LockManagerLike | null {
   return nav?.locks ?? null
 }
 
-/** In-process stand-in for Web Locks (one JS realm = every "tab" of a test). */
+/** In-process stand-in for Web Locks (one JS realm = every "tab" of a test), `steal` included. */
 class LocalLocks implements LockManagerLike {
-  private readonly held = new Map<string, { release: () => void; queue: (() => void)[] }>()
+  private readonly held = new Map<string, { queue: (() => void)[]; stolen: (() => void) | null }>()
   async request(name: string, opts: { ifAvailable?: boolean; steal?: boolean; signal?: AbortSignal }, cb: (lock: unknown) => Promise<void>): Promise<void> {
-    let h = this.held.get(name)
-    if (h && opts.ifAvailable) return cb(null)
-    if (h && !opts.steal) {
+    const cur = this.held.get(name)
+    if (cur && opts.ifAvailable) return cb(null)
+    if (cur && !opts.steal) {
       await new Promise<void>((resolve, reject) => {
-        const cur = h as { queue: (() => void)[] }
         cur.queue.push(resolve)
         opts.signal?.addEventListener('abort', () => {
-          cur.queue.splice(cur.queue.indexOf(resolve), 1)
+          const i = cur.queue.indexOf(resolve)
+          if (i >= 0) cur.queue.splice(i, 1)
           reject(new DOMException('aborted', 'AbortError'))
         })
       })
     }
-    h = this.held.get(name)
-    const queue = h?.queue ?? []
-    const entry = { release: () => undefined, queue }
+    const before = this.held.get(name)
+    if (before && opts.steal) before.stolen?.()
+    const entry = { queue: before?.queue ?? [], stolen: null as (() => void) | null }
     this.held.set(name, entry)
-    try {
-      return await cb({ name })
-    } finally {
-      if (this.held.get(name) === entry) {
-        const next = queue.shift()
-        if (next) next()
-        else this.held.delete(name)
-      }
+    const release = (): void => {
+      if (this.held.get(name) !== entry) return
+      const next = entry.queue.shift()
+      if (next) next()
+      else this.held.delete(name)
     }
+    return new Promise<void>((resolve, reject) => {
+      entry.stolen = () => {
+        release()
+        reject(new DOMException('stolen', 'AbortError'))
+      }
+      cb({ name }).then(resolve, reject).finally(release)
+    })
   }
 }
 
@@ -64,42 +66,68 @@ export function lockManager(): LockManagerLike {
   return webLocks() ?? localLocks
 }
 
+/** What contends for leadership. */
+export interface Contender {
+  /** Becomes the leader (starts replicating). */
+  lead(): Promise<void>
+  /** The lock was taken away (stolen after the lease ran out): stop at once. */
+  lost(): void
+}
+
+const lockName = (name: string): string => `webnesia:${name}:leader`
+
 /**
- * Runs `lead` while this tab holds the node's leader lock, until `until` resolves. Resolves
- * `true` once this tab leads, `false` when another tab does (this one then waits in line).
+ * Runs `c.lead()` while this tab holds the node's leader lock, until `until` resolves. Resolves
+ * `true` once this tab leads, `false` when another tab does (this one then waits in line, and
+ * leads when the lock comes free).
  */
-export function contend(name: string, lead: () => Promise<void>, until: Promise<void>, signal: AbortSignal): Promise<boolean> {
+export function contend(name: string, c: Contender, until: Promise<void>, signal: AbortSignal): Promise<boolean> {
   const lm = lockManager()
-  const lockName = `webnesia:${name}:leader`
   return new Promise<boolean>((resolve) => {
+    let led = false
     const body = async (lock: unknown): Promise<void> => {
       if (lock === null) {
         resolve(false)
-        void lm
-          .request(lockName, { mode: 'exclusive', signal }, async () => {
-            if (signal.aborted) return
-            await lead()
-            await until
-          })
-          .catch(() => undefined)
+        wait(name, c, until, signal)
         return
       }
-      await lead()
+      led = true
+      await c.lead()
       resolve(true)
       await until
     }
-    lm.request(lockName, { mode: 'exclusive', ifAvailable: true }, body).catch(() => {
+    lm.request(lockName(name), { mode: 'exclusive', ifAvailable: true }, body).catch(() => {
+      if (led) c.lost()
       resolve(false)
     })
   })
 }
 
-/** Takes the leader lock from a silent leader (its lease ran out). */
-export function steal(name: string, lead: () => Promise<void>, until: Promise<void>): void {
-  void lockManager()
-    .request(`webnesia:${name}:leader`, { mode: 'exclusive', steal: true }, async () => {
-      await lead()
+/** Waits in line for the lock, then leads. */
+export function wait(name: string, c: Contender, until: Promise<void>, signal: AbortSignal): void {
+  let led = false
+  lockManager()
+    .request(lockName(name), { mode: 'exclusive', signal }, async () => {
+      if (signal.aborted) return
+      led = true
+      await c.lead()
       await until
     })
-    .catch(() => undefined)
+    .catch(() => {
+      if (led) c.lost()
+    })
+}
+
+/** Takes the leader lock from a silent leader (its lease ran out). */
+export function steal(name: string, c: Contender, until: Promise<void>): void {
+  let led = false
+  lockManager()
+    .request(lockName(name), { mode: 'exclusive', steal: true }, async () => {
+      led = true
+      await c.lead()
+      await until
+    })
+    .catch(() => {
+      if (led) c.lost()
+    })
 }

@@ -10,7 +10,7 @@ import type { LocalNode } from '../node.js'
 import type { StorageType } from '../schema/table-def.js'
 import type { Committer } from '../txn/committer.js'
 import type { FaultOptions } from './faults.js'
-import { BEAT_MS, contend, LEASE_MS, steal } from './leader.js'
+import { contend, LEASE_MS, steal, wait, type Contender } from './leader.js'
 import { Replicator } from './replicator.js'
 import { webrtcTransport, type WebrtcOptions } from './webrtc.js'
 import type { Pipe } from './wire.js'
@@ -27,6 +27,8 @@ export interface JoinOptions extends Partial<WebrtcOptions> {
   resyncMs?: number
   /** How long `syncTransaction` waits for the peers' acknowledgements (default 5000 ms). */
   ackTimeoutMs?: number
+  /** How long the replicating tab may stay silent (frozen) before another joined tab takes over (default 6000 ms). */
+  leaseMs?: number
   /**
    * Connects the node to its peers instead of WebRTC (tests: an in-memory network). Called with
    * `attach` once this tab leads; returns the function that disconnects.
@@ -45,6 +47,8 @@ export class Session {
   private watch: ReturnType<typeof setInterval> | null = null
   private lastBeat = Date.now()
   private leaving = false
+  private readonly lease: number
+  private readonly contender: Contender
 
   constructor(
     private readonly node: LocalNode,
@@ -58,11 +62,18 @@ export class Session {
       throw new WebnesiaError('badarg', 'join: signaling must list at least one server (e.g. ws://127.0.0.1:4444)')
     }
     this.stopped = new Promise((r) => (this.stop = r))
+    this.lease = opts.leaseMs ?? LEASE_MS
+    this.contender = {
+      lead: () => this.lead(),
+      lost: () => {
+        void this.lost()
+      },
+    }
   }
 
   /** Resolves once this tab leads (replication running) or another tab of the node does. */
   async start(): Promise<void> {
-    const leads = await contend(this.node.name, () => this.lead(), this.stopped, this.abort.signal)
+    const leads = await contend(this.node.name, this.contender, this.stopped, this.abort.signal)
     if (!leads) this.follow()
   }
 
@@ -99,30 +110,37 @@ export class Session {
     this.node.systemEvent({ type: 'leader', tab: this.node.tab })
     this.beat = setInterval(() => {
       this.node.announceLeader(true)
-    }, BEAT_MS)
+    }, this.lease / 6)
     ;(this.beat as { unref?: () => void }).unref?.()
   }
 
   /** Watches the leader's beats; takes over when they stop (a frozen or dead leader tab). */
   private follow(): void {
+    if (this.watch) clearInterval(this.watch)
+    this.lastBeat = Date.now()
     this.watch = setInterval(() => {
       if (this.replicator || this.leaving) return
-      if (this.node.leaderTab !== null) this.lastBeat = this.node.lastLeaderBeat
-      if (Date.now() - this.lastBeat > LEASE_MS) {
+      if (this.node.lastLeaderBeat > this.lastBeat) this.lastBeat = this.node.lastLeaderBeat
+      if (Date.now() - this.lastBeat > this.lease) {
         this.lastBeat = Date.now()
-        steal(this.node.name, () => this.lead(), this.stopped)
+        steal(this.node.name, this.contender, this.stopped)
       }
-    }, BEAT_MS)
+    }, this.lease / 6)
     ;(this.watch as { unref?: () => void }).unref?.()
   }
 
-  /** Leaves the room: stops replicating (if leading) and releases the leader lock. */
-  async leave(): Promise<void> {
+  /** Another tab took the lock (this one was silent too long): stop replicating, follow again. */
+  private async lost(): Promise<void> {
     if (this.leaving) return
-    this.leaving = true
-    this.abort.abort()
+    await this.stopLeading()
+    this.node.systemEvent({ type: 'leader_lost', tab: this.node.tab })
+    this.follow()
+    wait(this.node.name, this.contender, this.stopped, this.abort.signal)
+  }
+
+  private async stopLeading(): Promise<void> {
     if (this.beat) clearInterval(this.beat)
-    if (this.watch) clearInterval(this.watch)
+    this.beat = null
     this.disconnect?.()
     this.disconnect = null
     const r = this.replicator
@@ -131,8 +149,18 @@ export class Session {
       await r.stop()
       this.node.peers = null
       this.node.copiesOf = null
-      this.node.announceLeader(false)
     }
+  }
+
+  /** Leaves the room: stops replicating (if leading) and releases the leader lock. */
+  async leave(): Promise<void> {
+    if (this.leaving) return
+    this.leaving = true
+    this.abort.abort()
+    if (this.watch) clearInterval(this.watch)
+    const leading = this.replicator !== null
+    await this.stopLeading()
+    if (leading) this.node.announceLeader(false)
     this.stop()
   }
 }
