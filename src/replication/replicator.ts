@@ -83,8 +83,6 @@ export class Replicator {
   private readonly peers = new Set<Peer>()
   /** Node id → number of live (not cut) pipes after HELLO. */
   private readonly up = new Map<string, number>()
-  /** Nodes seen since start. */
-  private readonly seen = new Set<string>()
   /** Node seen before and now away → tables written here since it left. */
   private readonly apart = new Map<string, Set<string>>()
   private queue: Promise<void> = Promise.resolve()
@@ -151,9 +149,15 @@ export class Replicator {
     this.rdoc.doc.on('afterTransaction', (tr: Y.Transaction) => {
       this.afterTransaction(tr)
     })
-    await this.reconcile()
     node.onApplied = (entry) => {
       this.onLocalEntry(entry)
+    }
+    // Entries applied while reconcile awaits reads enter the doc through onApplied; a pass that
+    // overlapped them may have written an older value over theirs: run again until none did.
+    for (;;) {
+      const at = node.applied
+      await this.reconcile()
+      if (node.applied === at) break
     }
     node.replicated = (lsn) => this.waitReplicated(lsn)
     // Tables the document knows and this node has no copy of yet.
@@ -313,7 +317,6 @@ export class Replicator {
   private nodeUp(node: string): void {
     const n = this.up.get(node) ?? 0
     this.up.set(node, n + 1)
-    this.seen.add(node)
     if (n === 0) this.node.systemEvent({ type: 'node_up', node })
   }
 
