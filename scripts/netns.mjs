@@ -23,8 +23,12 @@ const can =
   !process.env.WEBNESIA_IN_NETNS &&
   ['/usr/bin/unshare', '/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip'].filter((p) => existsSync(p)).length >= 2
 
+// Probe: some containers forbid new namespaces; then run as is rather than fail.
+const usable = can && spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore' }).status === 0
+if (can && !usable) console.error('netns: cannot create a network namespace here; running without one')
+
 let r
-if (can) {
+if (usable) {
   // `npx` resolves the command from node_modules/.bin, as npm scripts do.
   r = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'netns', 'npx', ...args], {
     stdio: 'inherit',
