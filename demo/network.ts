@@ -52,36 +52,43 @@ export async function startNetwork(db: Database, log: (text: string, kind: 'syst
     renderCopies()
   }
   const renderCopies = (): void => {
-    const rows = (db.systemInfo('tables') as string[]).map((t) => {
-      const tr = document.createElement('tr')
-      tr.dataset['table'] = t
-      const info = (k: Parameters<Database['tableInfo']>[1]): unknown => db.tableInfo(t, k)
-      const nodes = (k: Parameters<Database['tableInfo']>[1]): string => (info(k) as string[]).map((n) => (n === db.node ? 'me' : n.slice(0, 10))).join(', ') || '—'
-      const cells = [t, `${String(info('type'))}`, nodes('ramCopies'), nodes('discCopies'), nodes('discOnlyCopies'), (info('masterNodes') as string[]).map((n) => (n === db.node ? 'me' : n.slice(0, 10))).join(', ') || '—']
-      for (const c of cells) {
-        const td = document.createElement('td')
-        td.textContent = c
-        tr.append(td)
+    const rows = (db.systemInfo('tables') as string[]).flatMap((t) => {
+      try {
+        return [copyRow(t)]
+      } catch {
+        return [] // deleted meanwhile: the next event renders again
       }
-      const actions = document.createElement('td')
-      const sel = document.createElement('select')
-      sel.setAttribute('aria-label', `Storage type of this node's copy of ${t}`)
-      for (const s of STORAGE) sel.append(new Option(s, s, false, s === info('storageType')))
-      sel.addEventListener('change', () => {
-        void db.changeTableCopyType(t, db.node, sel.value as StorageType).then(render, (e: unknown) => log(`changeTableCopyType: ${(e as Error).message}`, 'warn'))
-      })
-      const master = document.createElement('button')
-      master.className = 'ghost'
-      master.textContent = 'Make me master'
-      master.setAttribute('aria-label', `Make this node the master of ${t}`)
-      master.addEventListener('click', () => {
-        void db.setMasterNodes(t, [db.node]).then(render, (e: unknown) => log(`setMasterNodes: ${(e as Error).message}`, 'warn'))
-      })
-      actions.append(sel, ' ', master)
-      tr.append(actions)
-      return tr
     })
     $('copies').replaceChildren(...rows)
+  }
+  const copyRow = (t: string): HTMLTableRowElement => {
+    const tr = document.createElement('tr')
+    tr.dataset['table'] = t
+    const info = (k: Parameters<Database['tableInfo']>[1]): unknown => db.tableInfo(t, k)
+    const nodes = (k: Parameters<Database['tableInfo']>[1]): string => (info(k) as string[]).map((n) => (n === db.node ? 'me' : n.slice(0, 10))).join(', ') || '—'
+    const cells = [t, `${String(info('type'))}`, nodes('ramCopies'), nodes('discCopies'), nodes('discOnlyCopies'), (info('masterNodes') as string[]).map((n) => (n === db.node ? 'me' : n.slice(0, 10))).join(', ') || '—']
+    for (const c of cells) {
+      const td = document.createElement('td')
+      td.textContent = c
+      tr.append(td)
+    }
+    const actions = document.createElement('td')
+    const sel = document.createElement('select')
+    sel.setAttribute('aria-label', `Storage type of this node's copy of ${t}`)
+    for (const s of STORAGE) sel.append(new Option(s, s, false, s === info('storageType')))
+    sel.addEventListener('change', () => {
+      void db.changeTableCopyType(t, db.node, sel.value as StorageType).then(render, (e: unknown) => log(`changeTableCopyType: ${(e as Error).message}`, 'warn'))
+    })
+    const master = document.createElement('button')
+    master.className = 'ghost'
+    master.textContent = 'Make me master'
+    master.setAttribute('aria-label', `Make this node the master of ${t}`)
+    master.addEventListener('click', () => {
+      void db.setMasterNodes(t, [db.node]).then(render, (e: unknown) => log(`setMasterNodes: ${(e as Error).message}`, 'warn'))
+    })
+    actions.append(sel, ' ', master)
+    tr.append(actions)
+    return tr
   }
 
   db.subscribe('system', (ev: SystemEvent) => {
