@@ -5,7 +5,10 @@
  * reconnect. Screenshots of the two peers go to e2e/screenshots/.
  */
 import type { Page } from '@playwright/test'
-import { expect, test, uniqueName } from './fixtures.js'
+import { expect as baseExpect, test, uniqueName } from './fixtures.js'
+
+// Peers, renders and WebRTC under a loaded 2-core machine (other specs run alongside): wait longer.
+const expect = baseExpect.configure({ timeout: 20_000 })
 
 test.use({ permissions: ['microphone'] })
 

@@ -19,8 +19,9 @@
 import { DatabaseClosedError, assert } from './errors.js'
 import { Catalog } from './schema/catalog.js'
 import { onDisc, storeName } from './schema/table-def.js'
-import { fire, Connection, LOG, META, SCHEMA, TABS } from './log/connection.js'
-import { newId, readLog, type LogEntry } from './log/entry.js'
+import type { IDBPTransaction } from 'idb'
+import { fire, Connection, FORMAT, LOG, META, SCHEMA, TABS } from './log/connection.js'
+import { lastLogLsn, logKey, newId, readLog, type LogEntry, type LogRecord } from './log/entry.js'
 import { TabLink, type TabMessage, type TableSnapshot } from './log/tabs.js'
 import { groupRows } from './storage/idb-table.js'
 import { adoptRecord, type Intent, type Rec } from './storage/record.js'
@@ -112,7 +113,7 @@ export class LocalNode {
       node = nodeOpt ?? newId('node-')
       fire(tx.objectStore(META).put(node, 'node'))
     }
-    const lsn = ((await tx.objectStore(META).get('lsn')) as number | undefined) ?? 0
+    const lsn = await currentLsn(tx)
     const defs = (await tx.objectStore(SCHEMA).getAll()) as TableDef[]
     fire(tx.objectStore(TABS).put({ applied: lsn, at: Date.now() }, this.tab))
     const loaded: { def: TableDef; rows: unknown[] }[] = []
@@ -294,12 +295,11 @@ export class LocalNode {
       do {
         this.catchAgain = false
         const db = await this.conn.get()
-        const tx = db.transaction([META, LOG], 'readonly')
-        const lsn = ((await tx.objectStore(META).get('lsn')) as number | undefined) ?? 0
-        if (lsn <= this.applied) continue
-        const entries = await readLog(tx.objectStore(LOG), this.applied)
+        const entries = await readLog(db.transaction(LOG, 'readonly').store, this.applied)
+        const last = entries[entries.length - 1]
+        if (!last) continue
         try {
-          this.applyEntries(entries, lsn, 'tab')
+          this.applyEntries(entries, last.lsn, 'tab')
         } catch (e) {
           if (!(e instanceof GapError)) throw e
           await this.reload()
@@ -407,7 +407,10 @@ export class LocalNode {
       }
       cursor = await cursor.continue()
     }
-    if (min > 0) fire(tx.objectStore(LOG).delete(IDBKeyRange.upperBound(min)))
+    // Entries every live tab has applied go, but the last record stays: it tells the current LSN.
+    const last = await tx.objectStore(LOG).openKeyCursor(null, 'prev')
+    const cut = Math.min(min, ((last?.key as number | undefined) ?? 0) - 1)
+    if (cut > 0) fire(tx.objectStore(LOG).delete(IDBKeyRange.upperBound(cut)))
     await tx.done
     this.reportedApplied = this.applied
   }
@@ -440,6 +443,34 @@ export class LocalNode {
     this.link?.close()
     this.conn.close()
   }
+}
+
+type AnyTx = IDBPTransaction<unknown, string[], 'readwrite' | 'versionchange'>
+
+/**
+ * The node's current LSN, read inside a readwrite transaction over every store: the last log
+ * entry's, or `meta.lsn` where an older database kept it (format 2, whose log records were keyed
+ * by their last LSN: they are re-keyed by their first here, once).
+ */
+export async function currentLsn(tx: AnyTx): Promise<number> {
+  const meta = tx.objectStore(META)
+  const log = tx.objectStore(LOG)
+  if (((await meta.get('format')) as number | undefined) === 2) {
+    let cursor = await log.openCursor()
+    const moved: LogRecord[] = []
+    while (cursor) {
+      const rec = cursor.value as LogRecord
+      if (rec.length > 0 && logKey(rec) !== cursor.key) {
+        moved.push(rec)
+        fire(cursor.delete())
+      }
+      cursor = await cursor.continue()
+    }
+    for (const rec of moved) fire(log.put(rec, logKey(rec)))
+    fire(meta.put(FORMAT, 'format'))
+  }
+  const stored = ((await meta.get('lsn')) as number | undefined) ?? 0
+  return Math.max(stored, await lastLogLsn(log))
 }
 
 /** An entry read back from the log holds plain structured clones: freeze its records before use. */

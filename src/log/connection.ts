@@ -1,16 +1,17 @@
 /**
  * The node's IndexedDB database, and the one connection a tab holds to it.
  *
- * On-disc format, version 2 (`FORMAT`), database `webnesia:<name>`:
+ * On-disc format, version 3 (`FORMAT`), database `webnesia:<name>`:
  *
  *     ┌──────────┬───────────────────────┬──────────────────────────────────────────────┐
  *     │ store    │ key                   │ value                                        │
  *     ├──────────┼───────────────────────┼──────────────────────────────────────────────┤
  *     │ meta     │ 'node'                │ this node's id                                │
- *     │          │ 'lsn'                 │ LSN of the last commit (bumped by each one)   │
+ *     │          │ 'lsn'                 │ format 2 only (now: the last log entry's LSN) │
  *     │          │ 'format'              │ FORMAT                                        │
  *     │ schema   │ table name            │ TableDef (schema/table-def.ts)                │
- *     │ log      │ LSN of its last entry │ LogEntry[] of one group commit (log/entry.ts) │
+ *     │ log      │ LSN of its 1st entry  │ LogEntry[] of one group commit (log/entry.ts) │
+ *     │          │                       │ (the last record is never truncated)          │
  *     │ tabs     │ tab id                │ { applied: LSN, at: ms } (log truncation)     │
  *     │ ydoc     │ auto-increment        │ a Yjs update of the replication document      │
  *     │ t:<tab>  │ key (set, ordered_set)│ the record                                    │
@@ -28,7 +29,7 @@ import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb'
 import { DatabaseClosedError, WebnesiaError } from '../errors.js'
 
 /** Version of the on-disc format. */
-export const FORMAT = 2
+export const FORMAT = 3
 export const META = 'meta'
 export const SCHEMA = 'schema'
 export const LOG = 'log'

@@ -80,18 +80,31 @@ export function newId(prefix: string): string {
 /** What the `log` store holds under a key: the entries of one group commit, in LSN order. */
 export type LogRecord = readonly LogEntry[]
 
-/** The log key of a record holding `entries`: the LSN of its last entry. */
+/**
+ * The log key of a record holding `entries`: the LSN of its FIRST entry. Every commit after LSN
+ * n starts at n + 1, so two commits racing from the same state collide on this key: a commit
+ * `add`s its record and, if another tab got there first, the IndexedDB transaction aborts with a
+ * ConstraintError, undoing everything (the committer then catches up and tries again).
+ */
 export function logKey(entries: LogRecord): number {
-  const last = entries[entries.length - 1]
-  if (!last) throw new RangeError('an empty log record')
-  return last.lsn
+  const first = entries[0]
+  if (!first) throw new RangeError('an empty log record')
+  return first.lsn
 }
 
 /**
- * Every entry after LSN `after` in the `log` store: records keyed by their last LSN, so the first
- * record found may begin at or before `after` (callers skip entries they already applied).
+ * Every entry after LSN `after` in the `log` store. `after` is a group boundary (tabs apply whole
+ * records), so the records needed are those keyed after it; a record missing at the start shows
+ * as a gap to the caller (`LocalNode.applyEntries`), which reloads.
  */
 export async function readLog(store: { getAll(range: IDBKeyRange): Promise<unknown[]> }, after: number): Promise<LogEntry[]> {
   const records = (await store.getAll(IDBKeyRange.lowerBound(after, true))) as LogRecord[]
   return records.flat()
+}
+
+/** The LSN of the last entry of the log (0 when empty). */
+export async function lastLogLsn(store: { openCursor(range: null, direction: 'prev'): Promise<{ value: unknown } | null> }): Promise<number> {
+  const cursor = await store.openCursor(null, 'prev')
+  const rec = cursor?.value as LogRecord | undefined
+  return rec?.[rec.length - 1]?.lsn ?? 0
 }

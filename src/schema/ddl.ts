@@ -13,9 +13,9 @@
  */
 import type { IDBPDatabase, IDBPObjectStore } from 'idb'
 import { NoSuchTableError, TableExistsError, TransactionAbortedError, WebnesiaError } from '../errors.js'
-import { fire, LOG, META, SCHEMA, type UpgradeTx } from '../log/connection.js'
+import { fire, LOG, SCHEMA, type UpgradeTx } from '../log/connection.js'
 import { newId, readLog, type LogEntry, type LogOp } from '../log/entry.js'
-import { GapError, type LocalNode } from '../node.js'
+import { currentLsn, GapError, type LocalNode } from '../node.js'
 import { groupRows, writeChange } from '../storage/idb-table.js'
 import { applyIntent, exportRecord, importRecord, keyOf, type Rec } from '../storage/record.js'
 import { KeyMap, type Key } from '../storage/term.js'
@@ -35,8 +35,7 @@ async function schemaChange(node: LocalNode, table: string, change: Change): Pro
     try {
       node.localCids.add(cid)
       lsn = await node.conn.upgrade(async (db, tx) => {
-        const meta = tx.objectStore(META)
-        const last = ((await meta.get('lsn')) as number | undefined) ?? 0
+        const last = await currentLsn(tx)
         if (last > node.applied) {
           const missed = await readLog(tx.objectStore(LOG), node.applied)
           node.applyEntries(missed, last, 'tab')
@@ -44,8 +43,7 @@ async function schemaChange(node: LocalNode, table: string, change: Change): Pro
         const current = (await tx.objectStore(SCHEMA).get(table)) as TableDef | undefined
         const ops = await change(db, tx, current)
         const entry: LogEntry = { lsn: last + 1, cid, tab: node.tab, ops }
-        fire(tx.objectStore(LOG).put([entry], entry.lsn))
-        fire(meta.put(entry.lsn, 'lsn'))
+        fire(tx.objectStore(LOG).add([entry], entry.lsn))
         return entry.lsn
       })
     } catch (e) {

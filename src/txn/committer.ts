@@ -4,14 +4,15 @@
  * Every change of the node — transaction, dirty operation, counter — is a {@link CommitRequest}.
  * Requests queue here; whatever is queued when the previous IndexedDB commit finishes goes into
  * the next one together (group commit). One commit is ONE readwrite IndexedDB transaction,
- * durability 'strict', over `meta`, `log` and the disc stores involved:
+ * durability 'strict', over `log` and the disc stores involved:
  *
  *   1. catch up: apply the log entries other tabs committed since this tab's `applied` LSN
  *      (IndexedDB serializes overlapping readwrite transactions across tabs, so after this step
  *      memory is exactly the node's latest state);
  *   2. for each request in order: validate its read set against memory and the requests accepted
  *      before it in this group; resolve its intents into each key's new records; give it an LSN;
- *   3. write the disc stores, the log entries and `meta.lsn`;
+ *   3. write the disc stores, and `add` one log record holding the group's entries under its first
+ *      LSN (a key another tab's racing commit would take first: the add then fails);
  *   4. on `complete`: apply the entries to memory (events fire), resolve the requests, and tell the
  *      other tabs "LSN n is there". On failure nothing was applied: memory still equals disc.
  *
@@ -22,7 +23,7 @@
  */
 import type { IDBPTransaction } from 'idb'
 import { DatabaseClosedError, NoSuchTableError, WebnesiaError, mapStorageError } from '../errors.js'
-import { fire, LOG, META } from '../log/connection.js'
+import { fire, LOG } from '../log/connection.js'
 import { logKey, newId, readLog, type LogEntry, type LogOp, type LogRecord, type PutOp } from '../log/entry.js'
 import { GapError, type LocalNode } from '../node.js'
 import type { TableRuntime } from '../schema/catalog.js'
@@ -173,9 +174,9 @@ export class Committer {
 
   /**
    * One group commit. Speculating, it assumes no other tab committed since this tab's `applied`
-   * LSN and issues every write at once, checking `meta.lsn` only at the end (aborting the IDB
-   * transaction, which undoes the writes, when the guess was wrong): the common single-writer case
-   * saves a round trip to the IndexedDB backend before the first write.
+   * LSN and issues every write at once without reading anything: the log record's `add` under
+   * `applied + 1` fails if the guess was wrong (the IDB transaction aborts, undoing the writes),
+   * and the flush is redone the careful way. The common single-writer case costs two requests.
    */
   private async flush(batch: Pending[], speculate: boolean): Promise<void> {
     const node = this.node
@@ -186,21 +187,21 @@ export class Committer {
       if (p.req.peer) for (const t of p.req.peer.keys.keys()) tables.add(t)
     }
     const db = await node.conn.get()
-    const tx = db.transaction([META, LOG, ...node.storesOf(tables)], 'readwrite', { durability: 'strict' })
+    const tx = db.transaction([LOG, ...node.storesOf(tables)], 'readwrite', { durability: 'strict' })
     const done = tx.done
     done.catch(() => undefined)
     const accepted: { p: Pending; entry: LogEntry; counters: number[] }[] = []
     try {
-      // 1. catch up (or guess that there is nothing to catch up with)
-      const meta = tx.objectStore(META)
-      const stored = meta.get('lsn') as Promise<number | undefined>
-      stored.catch(() => undefined) // awaited below; an abort before that must not go unhandled
+      // 1. catch up (or guess that there is nothing to catch up with: the log `add` below fails
+      //    with a ConstraintError if another tab committed since `base`)
       const base = node.applied
-      let lsn = speculate ? base : ((await stored) ?? 0)
-      if (lsn > node.applied) {
+      if (!speculate) {
         const missed = await readLog(tx.objectStore(LOG), node.applied)
-        node.applyEntries(missed, lsn, 'tab')
+        const last = missed[missed.length - 1]
+        if (last) node.applyEntries(missed, last.lsn, 'tab')
       }
+      let lsn = node.applied
+      let added: Promise<unknown> | null = null
       // 2. validate and resolve, request by request
       const group = new Overlay()
       // Keys written by this node's own requests in this group: a peer change read before them
@@ -239,15 +240,21 @@ export class Committer {
           node.localCids.add(entry.cid)
           for (const op of entry.ops) this.writeOp(tx, op)
         }
-        fire(tx.objectStore(LOG).put(entries, logKey(entries)))
-        fire(meta.put(lsn, 'lsn'))
+        added = tx.objectStore(LOG).add(entries, logKey(entries))
+        added.catch(() => undefined) // looked at below when the transaction fails
       }
-      // The guess holds iff nothing was committed since `base` (then no catch-up can have moved
-      // memory during the awaits above either: entries past `base` would have to exist).
-      if (speculate && ((await stored) ?? 0) !== base) throw new SpeculationFailed('another tab committed first')
+      // Speculating with nothing to write (read-only requests validated against disc_only
+      // stores): the guess must still hold, so look for entries past `base`.
+      if (speculate && accepted.length === 0 && (await readLog(tx.objectStore(LOG), base)).length > 0) {
+        throw new SpeculationFailed('another tab committed first')
+      }
       try {
         await done
       } catch (e) {
+        // Our log record's key was taken: another tab committed since `base`. Nothing of this
+        // transaction landed (the add failed, so the IndexedDB transaction aborted).
+        const addError: unknown = added ? await added.then(() => null, (x: unknown) => x) : null
+        if ((addError as { name?: string } | null)?.name === 'ConstraintError') throw new SpeculationFailed('another tab committed first')
         if (accepted.length === 0 || !(await this.landed(accepted[0]?.entry))) throw e
       }
       // 4. apply, acknowledge, announce
@@ -278,7 +285,7 @@ export class Committer {
     if (!entry) return false
     try {
       const db = await this.node.conn.get()
-      const found = (await db.get(LOG, IDBKeyRange.lowerBound(entry.lsn))) as LogRecord | undefined
+      const found = (await db.get(LOG, entry.lsn)) as LogRecord | undefined
       return found?.some((e) => e.cid === entry.cid) ?? false
     } catch {
       return false
