@@ -29,7 +29,7 @@ import type { Key } from './storage/term.js'
 import { Subscriptions, type Origin, type SystemEvent } from './events/subscriptions.js'
 import type { StorageType, TableDef } from './schema/table-def.js'
 
-/** How long a tab's `tabs` record stays fresh without an update (log truncation). */
+/** How long the `tabs` record of a tab that holds no Web Lock (closed, crashed, or not yet registered) counts. */
 const TAB_LEASE_MS = 30_000
 /** How often a tab reports its applied LSN and truncates the log. */
 const HOUSEKEEPING_MS = 2_000
@@ -392,6 +392,10 @@ export class LocalNode {
   /** Reports this tab's applied LSN and truncates log entries every live tab has applied. */
   async housekeeping(): Promise<void> {
     if (this.closed || this.applied === this.reportedApplied) return
+    // Tabs holding their Web Lock are alive, however long ago they reported (a frozen tab): the
+    // log is never truncated past what a live tab has applied, so no live tab ever finds a gap
+    // where its next commit's log key should collide (see the committer's speculation).
+    const alive = new Set(await this.link?.others())
     const db = await this.conn.get()
     const tx = db.transaction([TABS, LOG], 'readwrite', { durability: 'relaxed' })
     const now = Date.now()
@@ -402,8 +406,8 @@ export class LocalNode {
     while (cursor) {
       const v = cursor.value as { applied: number; at: number }
       if (cursor.key !== this.tab) {
-        if (now - v.at > TAB_LEASE_MS) fire(cursor.delete())
-        else min = Math.min(min, v.applied)
+        if (alive.has(cursor.key as string) || now - v.at <= TAB_LEASE_MS) min = Math.min(min, v.applied)
+        else fire(cursor.delete())
       }
       cursor = await cursor.continue()
     }
