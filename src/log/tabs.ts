@@ -29,6 +29,8 @@ export type TabMessage =
   | { t: 'bye'; from: string }
   | { t: 'sys'; ev: SystemEvent }
   | { t: 'leader'; tab: string | null }
+  | { t: 'hi'; from: string }
+  | { t: 'here'; from: string }
   | { t: 'who-leads' }
   | { t: 'sync-req'; from: string; id: string; lsn: number }
   | { t: 'sync-res'; to: string; id: string; unreached: string[] }
@@ -50,6 +52,11 @@ export class TabLink {
   private readonly channel: BroadcastChannel
   private release: (() => void) | null = null
   private closed = false
+  /**
+   * The other tabs this one has heard of (a 'hi' on opening, a 'here' in answer, any message;
+   * 'bye' on closing). A crashed tab stays in the set: that only costs announcements nobody reads.
+   */
+  private readonly peers = new Set<string>()
 
   constructor(
     readonly node: string,
@@ -58,8 +65,19 @@ export class TabLink {
   ) {
     this.channel = new BroadcastChannel(`webnesia:${node}`)
     this.channel.onmessage = (ev: MessageEvent) => {
-      if (!this.closed) onMessage(ev.data as TabMessage)
+      if (this.closed) return
+      const m = ev.data as TabMessage
+      if (m.t === 'bye') this.peers.delete(m.from)
+      else if ('from' in m && m.from !== this.tab) this.peers.add(m.from)
+      if (m.t === 'hi') this.post({ t: 'here', from: this.tab })
+      onMessage(m)
     }
+    this.post({ t: 'hi', from: this.tab })
+  }
+
+  /** True when another tab of the node may be listening (announcements are needed). */
+  get hasPeers(): boolean {
+    return this.peers.size > 0
   }
 
   private lockPrefix(): string {
