@@ -237,7 +237,7 @@ async function main(): Promise<void> {
     void renderTags(db, ev.origin)
   })
   db.subscribe('system', (ev) => {
-    if (ev.type === 'copy_progress') return
+    if (ev.type === 'copy_progress' || ev.type === 'schema_replicated') return
     logEvent(JSON.stringify(ev), 'system')
   })
   db.subscribe('system', (ev) => {

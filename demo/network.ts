@@ -87,6 +87,30 @@ export async function startNetwork(db: Database, log: (text: string, kind: 'syst
       void db.setMasterNodes(t, [db.node]).then(render, (e: unknown) => log(`setMasterNodes: ${(e as Error).message}`, 'warn'))
     })
     actions.append(sel, ' ', master)
+    // A copy on each connected peer that has none yet (it creates the table and copies it in).
+    const holders = new Set([...(info('ramCopies') as string[]), ...(info('discCopies') as string[]), ...(info('discOnlyCopies') as string[])])
+    for (const p of [...peers].sort()) {
+      if (holders.has(p)) continue
+      const add = document.createElement('button')
+      add.className = 'ghost'
+      add.textContent = `Copy to ${p.slice(0, 10)}`
+      add.setAttribute('aria-label', `Add a disc copy of ${t} on node ${p}`)
+      add.addEventListener('click', () => {
+        void db.addTableCopy(t, p, 'disc_copies').then(render, (e: unknown) => log(`addTableCopy: ${(e as Error).message}`, 'warn'))
+      })
+      actions.append(' ', add)
+    }
+    if ([...holders].some((n) => n !== db.node)) {
+      // Mnesia's del_table_copy: this node's copy goes, the table lives on at the others.
+      const drop = document.createElement('button')
+      drop.className = 'ghost'
+      drop.textContent = 'Drop my copy'
+      drop.setAttribute('aria-label', `Drop this node's copy of ${t}`)
+      drop.addEventListener('click', () => {
+        void db.delTableCopy(t, db.node).then(render, (e: unknown) => log(`delTableCopy: ${(e as Error).message}`, 'warn'))
+      })
+      actions.append(' ', drop)
+    }
     tr.append(actions)
     return tr
   }

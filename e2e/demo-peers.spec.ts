@@ -82,6 +82,14 @@ test('two tabs and a peer: edits everywhere, concurrent orders consistent, offli
   expect(await skus(b)).toEqual(await skus(a1))
   expect(await skus(a2)).toEqual(await skus(a1))
 
+  // Table copies from the node panel: b drops its copy of the tags, a gives it one again.
+  const bNode = (await b.locator('#node-id').textContent()) ?? ''
+  await b.getByRole('button', { name: "Drop this node's copy of tag" }).click()
+  await expect(b.locator('#copies tr[data-table="tag"]')).toHaveCount(0)
+  await a1.getByRole('button', { name: `Add a disc copy of tag on node ${bNode}` }).click()
+  await expect(b.locator('#copies tr[data-table="tag"]')).toHaveCount(1)
+  await expect(a1.locator('#copies tr[data-table="tag"] td').nth(3)).toContainText(bNode.slice(0, 10))
+
   await a1.setViewportSize({ width: 1280, height: 1000 })
   await b.setViewportSize({ width: 1280, height: 1000 })
   await a1.screenshot({ path: 'e2e/screenshots/demo-peer-a.png', fullPage: true })

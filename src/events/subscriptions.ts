@@ -38,6 +38,7 @@ export type SystemEvent =
   | { type: 'replication_error'; message: string }
   | { type: 'sync_incomplete'; lsn: number; nodes: string[] }
   | { type: 'leader' | 'leader_lost'; tab: string }
+  | { type: 'schema_replicated'; from: string }
 
 /** What to subscribe to. */
 export type SubscriptionSpec = { table: string; detail?: 'simple' | 'detailed' } | 'system'

@@ -436,7 +436,11 @@ export class Replicator {
     const ack = this.currentAck
     const update = this.currentUpdate
     this.enqueue(async () => {
-      if (schema) await this.syncSchema()
+      if (schema) {
+        await this.syncSchema()
+        // Copies or definitions changed somewhere in the cluster (tableInfo's copy lists move).
+        this.node.systemEvent({ type: 'schema_replicated', from: peer.node ?? 'unknown' })
+      }
       if (peer.reassert.size > 0) await this.reassert(peer, tables)
       const invalid = await this.commitRemote(peer.node ?? 'unknown', tables)
       if (invalid > 0) this.reject(peer, new WebnesiaError('bad_update', `${String(invalid)} invalid records from ${peer.node ?? 'a peer'} were not applied`))
