@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { DatabaseClosedError, assert } from './errors.js'
+import { DatabaseClosedError, WebnesiaError, assert } from './errors.js'
 import { Catalog } from './schema/catalog.js'
 import { onDisc, storeName } from './schema/table-def.js'
 import type { IDBPTransaction } from 'idb'
@@ -468,7 +468,12 @@ type AnyTx = IDBPTransaction<unknown, string[], 'readwrite' | 'versionchange'>
 export async function currentLsn(tx: AnyTx): Promise<number> {
   const meta = tx.objectStore(META)
   const log = tx.objectStore(LOG)
-  if (((await meta.get('format')) as number | undefined) === 2) {
+  const format = (await meta.get('format')) as number | undefined
+  if (format !== undefined && format > FORMAT) {
+    // Written by a newer webnesia: its log may mean something else. Refuse rather than corrupt it.
+    throw new WebnesiaError('not_supported', `this database has on-disc format ${String(format)}; this webnesia reads up to ${String(FORMAT)}`)
+  }
+  if (format === 2) {
     let cursor = await log.openCursor()
     const moved: LogRecord[] = []
     while (cursor) {

@@ -48,3 +48,16 @@ it('a format-2 database is re-keyed on open; LSNs, data and later commits carry 
   await again.close()
   await other.close()
 })
+
+it('a database written by a newer format is refused, not touched', async () => {
+  const name = uniqueName('fmt-new')
+  const db = await openDatabase({ name })
+  await db.close()
+  const raw = await openDB(`webnesia:${name}`)
+  await raw.put('meta', 99, 'format')
+  raw.close()
+  await expect(openDatabase({ name })).rejects.toMatchObject({ code: 'not_supported' })
+  const check = await openDB(`webnesia:${name}`)
+  expect(await check.get('meta', 'format')).toBe(99)
+  check.close()
+})
