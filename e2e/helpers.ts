@@ -21,3 +21,34 @@ export async function joinIn(page: Page, name: string, signaling: string, room: 
     return db.node
   }, joinOptions(signaling, room, extra))
 }
+
+/**
+ * Starts listening in the page for the next event of `spec` (`'system'` or `{ table }`) whose
+ * fields equal `match`; once this resolves the subscription is in place (no race with what the
+ * test does next). Call the returned function to get the event.
+ *
+ * @example
+ * const down = await listen(a, 'system', { type: 'node_down' })
+ * // … cut the peer …
+ * expect(await down()).toMatchObject({ node: nodeB })
+ */
+export async function listen(page: Page, spec: 'system' | { table: string }, match: Record<string, unknown> = {}): Promise<() => Promise<unknown>> {
+  const key = await page.evaluate(
+    ({ spec, match }) => {
+      const key = `webnesia-event-${String(Math.random()).slice(2)}`
+      const slots = window as unknown as Record<string, Promise<unknown>>
+      slots[key] = new Promise((resolve) => {
+        const off = db.subscribe(spec as 'system', (e) => {
+          const ev = e as unknown as Record<string, unknown>
+          if (Object.entries(match).every(([k, v]) => ev[k] === v)) {
+            off()
+            resolve(e)
+          }
+        })
+      })
+      return key
+    },
+    { spec, match },
+  )
+  return () => page.evaluate((key) => (window as unknown as Record<string, Promise<unknown>>)[key], key)
+}

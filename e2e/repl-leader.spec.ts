@@ -3,23 +3,10 @@
  * joined tab of the node takes over within the lease and replicates with the peer; the frozen tab,
  * resumed, finds its lock gone and stops replicating.
  */
-import type { Page } from '@playwright/test'
 import { startSignalingServer } from '../bin/webnesia-signal.js'
 import { expect, freezePage, openHarness, test, uniqueName } from './fixtures.js'
+import { listen } from './helpers.js'
 
-const event = (page: Page, type: string): Promise<unknown> =>
-  page.evaluate(
-    (type) =>
-      new Promise((resolve) => {
-        const off = db.subscribe('system', (e) => {
-          if (e.type === type) {
-            off()
-            resolve(e)
-          }
-        })
-      }),
-    type,
-  )
 
 test('a frozen leader tab loses replication to another tab of its node within the lease', async ({ freezable, browser }) => {
   test.setTimeout(60_000)
@@ -39,31 +26,23 @@ test('a frozen leader tab loses replication to another tab of its node within th
   const peerContext = await browser.newContext({ permissions: ['microphone'] })
   const b = await openHarness(await peerContext.newPage())
   await b.evaluate((name) => webnesia.openDatabase({ name }).then((h) => void (window.db = h)), uniqueName('b'))
-  const bUp = event(b, 'node_up')
+  const bUp = await listen(b, 'system', { type: 'node_up' })
   await b.evaluate((o) => db.join(o), opts)
-  await bUp
+  await bUp()
   await b.evaluate(() => db.waitForTables(['t'], 20_000))
 
-  const takeover = event(a2, 'leader')
+  const takeover = await listen(a2, 'system', { type: 'leader' })
   const frozenAt = Date.now()
   const resume = await freezePage(a1)
-  await takeover
+  await takeover()
   const ms = Date.now() - frozenAt
   expect(ms).toBeLessThan(10_000)
   test.info().annotations.push({ type: 'takeover', description: `${String(ms)} ms after the freeze (lease 1500 ms)` })
 
   // The new leader replicates: a peer's write arrives in a2 as a peer change.
-  const got = a2.evaluate(
-    () =>
-      new Promise((resolve) => {
-        const off = db.subscribe({ table: 't' }, (e) => {
-          off()
-          resolve(e)
-        })
-      }),
-  )
+  const got = await listen(a2, { table: 't' })
   await b.evaluate(() => db.dirtyWrite('t', { k: 1, v: 'after the freeze' }))
-  expect(await got).toEqual({ type: 'write', table: 't', record: { k: 1, v: 'after the freeze' }, origin: 'peer' })
+  expect(await got()).toEqual({ type: 'write', table: 't', record: { k: 1, v: 'after the freeze' }, origin: 'peer' })
 
   // The old leader, resumed, has stopped replicating.
   await resume()

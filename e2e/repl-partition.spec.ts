@@ -7,7 +7,7 @@
 import type { Browser, Page } from '@playwright/test'
 import { startSignalingServer, type SignalingServer } from '../bin/webnesia-signal.js'
 import { expect, openHarness, test, uniqueName } from './fixtures.js'
-import { joinIn } from './helpers.js'
+import { joinIn, listen } from './helpers.js'
 
 let signal: SignalingServer
 let url = ''
@@ -76,20 +76,10 @@ test('3 peers: partition with writes on both sides, heal → identical everywher
     await db.dirtyWrite('acct', { id: 'y', balance: 5 })
     await db.dirtyWrite('note', { id: 'b', text: 'written on b' })
   })
-  const inconsistent = a.evaluate(
-    () =>
-      new Promise((resolve) => {
-        const off = db.subscribe('system', (e) => {
-          if (e.type === 'inconsistent_database') {
-            off()
-            resolve(e)
-          }
-        })
-      }),
-  )
+  const inconsistent = await listen(a, 'system', { type: 'inconsistent_database' })
   const healedAt = Date.now()
   for (const p of [a, b, c]) await p.evaluate(() => db.replication?.heal())
-  expect(await inconsistent).toMatchObject({ type: 'inconsistent_database', tables: expect.arrayContaining(['acct']) })
+  expect(await inconsistent()).toMatchObject({ type: 'inconsistent_database', tables: expect.arrayContaining(['acct']) })
   const want = JSON.stringify([{ id: 'x', balance: 11 }])
   const notes = JSON.stringify([
     { id: 'a', text: 'written on a' },
@@ -144,21 +134,10 @@ test('malformed frames: refused over a real data channel (the sender dropped), a
     })
   })
   // Over WebRTC: a malformed frame gets the evil node dropped.
-  const down = a.evaluate(
-    (evilNode) =>
-      new Promise<void>((resolve) => {
-        const off = db.subscribe('system', (e) => {
-          if (e.type === 'node_down' && e.node === evilNode) {
-            off()
-            resolve()
-          }
-        })
-      }),
-    await evil.evaluate(() => db.node),
-  )
+  const down = await listen(a, 'system', { type: 'node_down', node: await evil.evaluate(() => db.node) })
   const sent = await evil.evaluate((nodeA) => db.replication?.sendRaw(nodeA, [Uint8Array.from([0x57, 4, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3])]), nodeA)
   expect(sent).toBe(true)
-  await down
+  await down()
   const OVER_WIRE = 1
   expect(await a.evaluate(() => window.rejections)).toBe(OVER_WIRE)
   // 1,000 more in the page, each on its own connection, through the same receiving path.

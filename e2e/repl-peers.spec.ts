@@ -5,7 +5,7 @@
 import type { Browser, Page } from '@playwright/test'
 import { startSignalingServer, type SignalingServer } from '../bin/webnesia-signal.js'
 import { expect, openHarness, test, uniqueName } from './fixtures.js'
-import { joinIn } from './helpers.js'
+import { joinIn, listen } from './helpers.js'
 
 let signal: SignalingServer
 test.beforeAll(async () => {
@@ -83,27 +83,11 @@ test('B joins A: schema, a 10k-record table and a > 1 MB table arrive; writes fl
   test.info().annotations.push({ type: 'copy', description: `10k + 1.2 MB copied in ${copied.ms.toFixed(0)} ms` })
 
   // B → A
-  const onA = a.evaluate(
-    () =>
-      new Promise((resolve) => {
-        const off = db.subscribe({ table: 'item' }, (e) => {
-          off()
-          resolve(e)
-        })
-      }),
-  )
+  const onA = await listen(a, { table: 'item' })
   await b.evaluate(() => db.transaction(async (t) => t.write('item', { id: -1, name: 'from b', price: 1 })))
-  expect(await onA).toEqual({ type: 'write', table: 'item', record: { id: -1, name: 'from b', price: 1 }, origin: 'peer' })
+  expect(await onA()).toEqual({ type: 'write', table: 'item', record: { id: -1, name: 'from b', price: 1 }, origin: 'peer' })
   // A → B
-  const onB = b.evaluate(
-    () =>
-      new Promise((resolve) => {
-        const off = db.subscribe({ table: 'item' }, (e) => {
-          off()
-          resolve(e)
-        })
-      }),
-  )
+  const onB = await listen(b, { table: 'item' })
   await a.evaluate(() => db.dirtyDelete('item', 7))
-  expect(await onB).toEqual({ type: 'delete', table: 'item', key: 7, origin: 'peer' })
+  expect(await onB()).toEqual({ type: 'delete', table: 'item', key: 7, origin: 'peer' })
 })

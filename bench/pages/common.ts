@@ -3,6 +3,7 @@
  * Everything here runs in the page (Chromium), driven by `bench/run.mjs`.
  */
 import { openDatabase, type Database } from '../../src/index.js'
+import { prng } from '../../src/replication/faults.js'
 
 /** A benchmark record: ~100 bytes of JSON, with numbers, strings and an array. */
 export interface Item {
@@ -39,17 +40,8 @@ export function items(n: number, groups?: number): Item[] {
   return out
 }
 
-/** A deterministic PRNG (mulberry32), so every run reads the same keys. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A deterministic PRNG (mulberry32, the one the replication fault hook uses), so every run reads the same keys. */
+export { prng }
 
 /** `m` keys drawn uniformly from 0 .. n-1. */
 export function randomKeys(m: number, n: number, seed = 42): number[] {
