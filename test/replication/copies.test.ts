@@ -121,3 +121,47 @@ it('the document survives a reload: no duplicate changes; commits made while awa
   // ...and the document did not get the 51 records again as new items (its identity survived).
   expect(items() - before).toBeLessThan(5)
 })
+
+it('bad arguments to join and the copy calls are typed errors that change nothing', async () => {
+  const db = await openDatabase({ name: uniqueName('bad') })
+  open.push(db)
+  await db.createTable('t', { attributes: ['k', 'v'] })
+  await db.dirtyWrite('t', { k: 1, v: 1 })
+  await expect(db.join(null as never)).rejects.toMatchObject({ code: 'badarg' })
+  await expect(db.join({ room: '' })).rejects.toMatchObject({ code: 'badarg' })
+  await expect(db.join({ room: 'r' })).rejects.toMatchObject({ code: 'badarg' }) // no signaling server
+  expect(db.replication).toBeNull()
+  await expect(db.changeTableCopyType('t', db.node, 'bogus' as never)).rejects.toMatchObject({ code: 'bad_type' })
+  await expect(db.addTableCopy('t', '', 'disc_copies')).rejects.toMatchObject({ code: 'badarg' })
+  await expect(db.addTableCopy('nope', db.node, 'disc_copies')).rejects.toMatchObject({ code: 'no_exists' })
+  await expect(db.addTableCopy('t', 'some-other-node', 'disc_copies')).rejects.toMatchObject({ code: 'not_supported' })
+  expect(db.tableInfo('t', 'storageType')).toBe('disc_copies')
+  expect(await db.dirtyRead('t', 1)).toEqual([{ k: 1, v: 1 }])
+  const net = new Network()
+  await db.join({ room: 'r', transport: net.transport(0), resyncMs: 0 })
+  await expect(db.join({ room: 'r', transport: net.transport(0) })).rejects.toMatchObject({ code: 'already_exists' })
+  await expect(db.addTableCopy('nope', 'some-other-node')).rejects.toMatchObject({ code: 'no_exists' })
+})
+
+it('a storage type changed in one tab is the storage type in the other tabs, records included', async () => {
+  const name = uniqueName('tabs')
+  const a = await openDatabase({ name })
+  const b = await openDatabase({ name })
+  open.push(a, b)
+  await a.createTable('t', { attributes: ['k', 'v'], index: ['v'] })
+  for (let k = 0; k < 5; k++) await a.dirtyWrite('t', { k, v: k % 2 })
+  const settle = (db: Database): Promise<void> => (db as unknown as { local: { catchUp(): Promise<void> } }).local.catchUp()
+  let records = 5
+  for (const storage of ['disc_only_copies', 'ram_copies', 'disc_copies'] as const) {
+    await a.changeTableCopyType('t', a.node, storage)
+    await settle(b)
+    expect(b.tableInfo('t', 'storageType')).toBe(storage)
+    expect((await b.dirtyMatchObject('t', {})).length).toBe(records++)
+    expect((await b.dirtyIndexRead('t', 1, 'v')).length).toBe(2)
+    // b's own writes go where the new type keeps them: a tab opened now reads them back.
+    await b.dirtyWrite('t', { k: storage, v: 9 })
+    const c = await openDatabase({ name })
+    expect(await c.dirtyRead('t', storage)).toEqual([{ k: storage, v: 9 }])
+    await c.close()
+  }
+})
