@@ -4,7 +4,8 @@
  *
  * State machine of a tab's copy of the node:
  *
- *     open ──► load (one IDB transaction: meta, schema, disc_copies stores; registers the tab)
+ *     open ──► load (one IDB transaction: dumps the log into the disc_copies stores, reads meta,
+ *                    schema and those stores; registers the tab)
  *          ──► ram snapshot from a live tab (if any ram_copies table)
  *          ──► running: applied = LSN of the last entry reflected in memory
  *                 ▲  catch-up: read log entries > applied, apply in order
@@ -18,9 +19,10 @@
  */
 import { DatabaseClosedError, WebnesiaError, assert } from './errors.js'
 import { Catalog } from './schema/catalog.js'
-import { onDisc, storeName } from './schema/table-def.js'
+import { storeName } from './schema/table-def.js'
 import type { IDBPTransaction } from 'idb'
 import { fire, Connection, FORMAT, LOG, META, SCHEMA, TABS } from './log/connection.js'
+import { DUMP_THRESHOLD, DUMPED, dumpLog } from './log/dumper.js'
 import { lastLogLsn, logKey, newId, readLog, type LogEntry, type LogRecord } from './log/entry.js'
 import { TabLink, type TabMessage, type TableSnapshot } from './log/tabs.js'
 import { groupRows } from './storage/idb-table.js'
@@ -52,6 +54,9 @@ export class LocalNode {
   known = 0
   /** Bumped on every applied entry: transactions revalidate their reads when it moved. */
   epoch = 0
+  /** disc_copies keys this tab's own commits wrote since its last dump. */
+  private undumped = 0
+  private dumping: Promise<number> | null = null
   closed = false
   private link: TabLink | null = null
   private catching: Promise<void> | null = null
@@ -114,6 +119,8 @@ export class LocalNode {
       fire(tx.objectStore(META).put(node, 'node'))
     }
     const lsn = await currentLsn(tx)
+    // The stores must hold every commit before they are read: dump the log into them first.
+    await dumpLog(tx)
     const defs = (await tx.objectStore(SCHEMA).getAll()) as TableDef[]
     fire(tx.objectStore(TABS).put({ applied: lsn, at: Date.now() }, this.tab))
     const loaded: { def: TableDef; rows: unknown[] }[] = []
@@ -398,7 +405,41 @@ export class LocalNode {
     if (this.link?.hasPeers) this.link.post({ t: 'lsn', lsn, from: this.tab })
   }
 
-  /** Reports this tab's applied LSN and truncates log entries every live tab has applied. */
+  /**
+   * Counts disc_copies writes of this tab's own commit; past {@link DUMP_THRESHOLD} since the
+   * last dump, starts one (the log, and the next tab's load, stay short under a steady load).
+   */
+  noteCommitted(discWrites: number): void {
+    this.undumped += discWrites
+    if (this.undumped >= DUMP_THRESHOLD && !this.dumping) void this.dump().catch(() => undefined)
+  }
+
+  /**
+   * Dumps the log into the disc_copies stores (log/dumper.ts): every commit so far, whichever tab
+   * made it. Resolves with the LSN dumped up to. One dump at a time per tab; a dump asked for
+   * while one runs runs after it.
+   */
+  dump(): Promise<number> {
+    const run = async (): Promise<number> => {
+      this.undumped = 0
+      const db = await this.conn.get()
+      const tx = db.transaction([...db.objectStoreNames], 'readwrite', { durability: 'strict' })
+      const dumped = await dumpLog(tx)
+      await tx.done
+      return dumped
+    }
+    const p = (this.dumping ?? Promise.resolve(0)).catch(() => 0).then(run)
+    const tracked = p.finally(() => {
+      if (this.dumping === tracked) this.dumping = null
+    })
+    this.dumping = tracked
+    return p
+  }
+
+  /**
+   * Reports this tab's applied LSN, dumps the log into the disc_copies stores, and truncates the
+   * log entries every live tab has applied and the stores hold.
+   */
   async housekeeping(): Promise<void> {
     if (this.closed || this.applied === this.reportedApplied) return
     // Tabs holding their Web Lock are alive, however long ago they reported (a frozen tab): the
@@ -406,7 +447,9 @@ export class LocalNode {
     // where its next commit's log key should collide (see the committer's speculation).
     const alive = new Set(await this.link?.others())
     const db = await this.conn.get()
-    const tx = db.transaction([TABS, LOG], 'readwrite', { durability: 'relaxed' })
+    const tx = db.transaction([...db.objectStoreNames], 'readwrite', { durability: 'strict' })
+    this.undumped = 0
+    const dumped = await dumpLog(tx)
     const now = Date.now()
     const tabs = tx.objectStore(TABS)
     fire(tabs.put({ applied: this.applied, at: now }, this.tab))
@@ -420,9 +463,10 @@ export class LocalNode {
       }
       cursor = await cursor.continue()
     }
-    // Entries every live tab has applied go, but the last record stays: it tells the current LSN.
+    // Entries every live tab has applied and the stores hold go, but the last record stays: it
+    // tells the current LSN.
     const last = await tx.objectStore(LOG).openKeyCursor(null, 'prev')
-    const cut = Math.min(min, ((last?.key as number | undefined) ?? 0) - 1)
+    const cut = Math.min(min, dumped, ((last?.key as number | undefined) ?? 0) - 1)
     if (cut > 0) fire(tx.objectStore(LOG).delete(IDBKeyRange.upperBound(cut)))
     await tx.done
     this.reportedApplied = this.applied
@@ -433,18 +477,23 @@ export class LocalNode {
     if (this.closed) throw new DatabaseClosedError()
   }
 
-  /** Disc stores a set of tables needs in a commit transaction. */
+  /**
+   * The object stores a commit over these tables writes or reads: those of disc_only_copies
+   * tables (disc_copies stores are written by the dumper, ram_copies tables have none).
+   */
   storesOf(tables: Iterable<string>): string[] {
     const out: string[] = []
     for (const t of tables) {
       const rt = this.catalog.tables.get(t)
-      if (rt && onDisc(rt.def)) out.push(storeName(rt.def))
+      if (rt?.def.storage === 'disc_only_copies') out.push(storeName(rt.def))
     }
     return out
   }
 
+  /** Closes the tab's copy of the node; its own commits not yet dumped are dumped first (best effort). */
   async close(): Promise<void> {
     if (this.closed) return
+    if (this.undumped > 0 || this.dumping) await this.dump().catch(() => undefined)
     this.closed = true
     if (this.timer) clearInterval(this.timer)
     try {
@@ -462,8 +511,8 @@ type AnyTx = IDBPTransaction<unknown, string[], 'readwrite' | 'versionchange'>
 
 /**
  * The node's current LSN, read inside a readwrite transaction over every store: the last log
- * entry's, or `meta.lsn` where an older database kept it (format 2, whose log records were keyed
- * by their last LSN: they are re-keyed by their first here, once).
+ * entry's, or `meta.lsn` where an older database kept it (format 2). A database of an older format
+ * is migrated here, once; one of a newer format is refused.
  */
 export async function currentLsn(tx: AnyTx): Promise<number> {
   const meta = tx.objectStore(META)
@@ -473,6 +522,20 @@ export async function currentLsn(tx: AnyTx): Promise<number> {
     // Written by a newer webnesia: its log may mean something else. Refuse rather than corrupt it.
     throw new WebnesiaError('not_supported', `this database has on-disc format ${String(format)}; this webnesia reads up to ${String(FORMAT)}`)
   }
+  if (format !== undefined && format < FORMAT) {
+    await migrate(tx, format)
+  }
+  const stored = ((await meta.get('lsn')) as number | undefined) ?? 0
+  return Math.max(stored, await lastLogLsn(log))
+}
+
+/**
+ * Brings a database of an older format to {@link FORMAT}: format 2 log records are re-keyed by
+ * their first LSN, and the stores of formats 2 and 3 (written by every commit) hold the whole log.
+ */
+async function migrate(tx: AnyTx, format: number): Promise<void> {
+  const meta = tx.objectStore(META)
+  const log = tx.objectStore(LOG)
   if (format === 2) {
     let cursor = await log.openCursor()
     const moved: LogRecord[] = []
@@ -485,10 +548,10 @@ export async function currentLsn(tx: AnyTx): Promise<number> {
       cursor = await cursor.continue()
     }
     for (const rec of moved) fire(log.put(rec, logKey(rec)))
-    fire(meta.put(FORMAT, 'format'))
   }
   const stored = ((await meta.get('lsn')) as number | undefined) ?? 0
-  return Math.max(stored, await lastLogLsn(log))
+  fire(meta.put(Math.max(stored, await lastLogLsn(log)), DUMPED))
+  fire(meta.put(FORMAT, 'format'))
 }
 
 /** An entry read back from the log holds plain structured clones: freeze its records before use. */

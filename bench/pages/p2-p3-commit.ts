@@ -31,8 +31,9 @@ async function rawSequential(n: number, base: number): Promise<number> {
 
 /**
  * Raw IndexedDB doing what one library commit does to disc, without the library: in one strict
- * transaction, put each record and `add` one log record holding the group's entries (the change,
- * as the library logs it) under the next LSN (the key that makes racing commits collide).
+ * transaction, `add` one log record holding the group's entries (the change, as the library logs
+ * it) under the next LSN (the key that makes racing commits collide); the records reach the
+ * table's store later, in a dump (src/log/dumper.ts), which the `withDump` figures count.
  * `commits` transactions of `perCommit` records each; returns milliseconds per commit. This
  * separates the cost of the on-disc design (the log record) from the library's JavaScript.
  */
@@ -49,13 +50,11 @@ async function rawLikeLib(commits: number, perCommit: number): Promise<number> {
   let lsn = 0
   const t0 = now()
   for (let c = 0; c < commits; c++) {
-    const tx = db.transaction(['items', 'log'], 'readwrite', { durability: 'strict' })
-    const items = tx.objectStore('items')
+    const tx = db.transaction(['log'], 'readwrite', { durability: 'strict' })
     const entries: unknown[] = []
     const first = lsn + 1
     for (let i = 0; i < perCommit; i++) {
       const r = item(n++)
-      items.put(r)
       lsn++
       entries.push({ lsn, cid: crypto.randomUUID(), tab: 'tab-x', ops: [{ k: 'put', t: 'items', key: r.id, old: [], recs: [r] }] })
     }
@@ -79,6 +78,10 @@ export async function p2(p: { txns: number; dexie: boolean; rep: number }): Prom
     }
     out['lib.txn'] = (now() - t0) / p.txns
     profileEnd('P2 lib.txn')
+    // The same commits with the dump that writes them into the table's store (done in the
+    // background as the application runs; counted here to show the whole disc cost).
+    await db.dumpLog()
+    out['lib.txnWithDump'] = (now() - t0) / p.txns
     check(db.tableInfo('items', 'size') === p.txns, 'library wrote every record')
     await dropLib(db)
   }
@@ -137,6 +140,8 @@ export async function p3(p: { concurrent: number; bursts: number; rawTxns: numbe
     const secs = (now() - t0) / 1000
     profileEnd('P3 lib.concurrent')
     out['lib.concurrentTps'] = next / secs
+    await db.dumpLog()
+    out['lib.concurrentWithDumpTps'] = (next * 1000) / (now() - t0)
     out['lib.idbCommitsPerBurst'] = commits / p.bursts
     check(db.tableInfo('items', 'size') === next, 'library wrote every record')
     await dropLib(db)

@@ -1,7 +1,7 @@
 /**
  * The node's IndexedDB database, and the one connection a tab holds to it.
  *
- * On-disc format, version 3 (`FORMAT`), database `webnesia:<name>`:
+ * On-disc format, version 4 (`FORMAT`), database `webnesia:<name>`:
  *
  *     ┌──────────┬───────────────────────┬──────────────────────────────────────────────┐
  *     │ store    │ key                   │ value                                        │
@@ -9,9 +9,11 @@
  *     │ meta     │ 'node'                │ this node's id                                │
  *     │          │ 'lsn'                 │ format 2 only (now: the last log entry's LSN) │
  *     │          │ 'format'              │ FORMAT                                        │
+ *     │          │ 'dumped'              │ LSN the disc_copies stores reflect (dumper.ts)│
  *     │ schema   │ table name            │ TableDef (schema/table-def.ts)                │
  *     │ log      │ LSN of its 1st entry  │ LogEntry[] of one group commit (log/entry.ts) │
- *     │          │                       │ (the last record is never truncated)          │
+ *     │          │                       │ (the last record and every record after       │
+ *     │          │                       │  'dumped' are never truncated)                │
  *     │ tabs     │ tab id                │ { applied: LSN, at: ms } (log truncation)     │
  *     │ ydoc     │ auto-increment        │ a Yjs update of the replication document      │
  *     │ t:<tab>  │ key (set, ordered_set)│ the record                                    │
@@ -28,8 +30,11 @@
 import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb'
 import { DatabaseClosedError, WebnesiaError } from '../errors.js'
 
-/** Version of the on-disc format. */
-export const FORMAT = 3
+/**
+ * Version of the on-disc format. 4: disc_copies stores lag the log (log/dumper.ts, `dumped`);
+ * 3: log records keyed by their first LSN; 2: by their last, with `meta.lsn`.
+ */
+export const FORMAT = 4
 export const META = 'meta'
 export const SCHEMA = 'schema'
 export const LOG = 'log'

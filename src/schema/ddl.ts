@@ -4,8 +4,9 @@
  *
  * Each runs in ONE IndexedDB version-change transaction, which excludes every other transaction
  * of every tab on the database: it catches up with the log, checks the change against the schema
- * store (the one source of truth, shared by all tabs), creates or drops object stores and
- * indexes, writes the schema row, and appends a schema log entry under the next LSN. Every tab
+ * store (the one source of truth, shared by all tabs), dumps the log into the disc_copies stores
+ * (log/dumper.ts), creates or drops object stores and indexes, writes the schema row and the
+ * records it changes, and appends a schema log entry under the next LSN. Every tab
  * (this one included) then applies the entry from the log like any other commit, so schema and
  * data changes are seen everywhere in one order.
  *
@@ -13,7 +14,8 @@
  */
 import type { IDBPDatabase, IDBPObjectStore } from 'idb'
 import { NoSuchTableError, TableExistsError, TransactionAbortedError, WebnesiaError } from '../errors.js'
-import { fire, LOG, SCHEMA, type UpgradeTx } from '../log/connection.js'
+import { fire, LOG, META, SCHEMA, type UpgradeTx } from '../log/connection.js'
+import { DUMPED, dumpLog } from '../log/dumper.js'
 import { newId, readLog, type LogEntry, type LogOp } from '../log/entry.js'
 import { currentLsn, GapError, type LocalNode } from '../node.js'
 import { groupRows, writeChange } from '../storage/idb-table.js'
@@ -40,10 +42,14 @@ async function schemaChange(node: LocalNode, table: string, change: Change): Pro
           const missed = await readLog(tx.objectStore(LOG), node.applied)
           node.applyEntries(missed, last, 'tab')
         }
+        // The stores take every commit before the change (which may read or rebuild them); the
+        // change writes the stores it touches itself, so they hold its entry too.
+        await dumpLog(tx)
         const current = (await tx.objectStore(SCHEMA).get(table)) as TableDef | undefined
         const ops = await change(db, tx, current)
         const entry: LogEntry = { lsn: last + 1, cid, tab: node.tab, ops }
         fire(tx.objectStore(LOG).add([entry], entry.lsn))
+        fire(tx.objectStore(META).put(entry.lsn, DUMPED))
         return entry.lsn
       })
     } catch (e) {

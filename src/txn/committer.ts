@@ -4,15 +4,16 @@
  * Every change of the node — transaction, dirty operation, counter — is a {@link CommitRequest}.
  * Requests queue here; whatever is queued when the previous IndexedDB commit finishes goes into
  * the next one together (group commit). One commit is ONE readwrite IndexedDB transaction,
- * durability 'strict', over `log` and the disc stores involved:
+ * durability 'strict', over `log` and the disc_only_copies stores involved (disc_copies stores
+ * catch up with the log later, many commits at a time: log/dumper.ts):
  *
  *   1. catch up: apply the log entries other tabs committed since this tab's `applied` LSN
  *      (IndexedDB serializes overlapping readwrite transactions across tabs, so after this step
  *      memory is exactly the node's latest state);
  *   2. for each request in order: validate its read set against memory and the requests accepted
  *      before it in this group; resolve its intents into each key's new records; give it an LSN;
- *   3. write the disc stores, and `add` one log record holding the group's entries under its first
- *      LSN (a key another tab's racing commit would take first: the add then fails);
+ *   3. write the disc_only_copies stores, and `add` one log record holding the group's entries
+ *      under its first LSN (a key another tab's racing commit would take first: the add then fails);
  *   4. on `complete`: apply the entries to memory (events fire), resolve the requests, and tell the
  *      other tabs "LSN n is there". On failure nothing was applied: memory still equals disc.
  *
@@ -24,6 +25,7 @@
 import type { IDBPTransaction } from 'idb'
 import { DatabaseClosedError, NoSuchTableError, WebnesiaError, mapStorageError } from '../errors.js'
 import { fire, LOG } from '../log/connection.js'
+import { discWrites as countDiscWrites } from '../log/dumper.js'
 import { logKey, newId, readLog, type LogEntry, type LogOp, type LogRecord, type PutOp } from '../log/entry.js'
 import { GapError, type LocalNode } from '../node.js'
 import type { TableRuntime } from '../schema/catalog.js'
@@ -258,10 +260,13 @@ export class Committer {
         if (accepted.length === 0 || !(await this.landed(accepted[0]?.entry))) throw e
       }
       // 4. apply, acknowledge, announce
+      let discWrites = 0
       for (const { entry } of accepted) {
         node.applyEntry(entry, entry.peer !== undefined ? 'peer' : 'local')
         node.localCids.delete(entry.cid)
+        discWrites += countDiscWrites(entry, (t) => node.catalog.tables.get(t)?.def.storage === 'disc_copies')
       }
+      node.noteCommitted(discWrites)
       for (const { p, entry, counters } of accepted) p.resolve({ lsn: entry.lsn, counters })
       for (const p of readOnly) p.resolve({ lsn: node.applied, counters: [] })
       for (const [p, o] of outcomes) {
@@ -292,10 +297,11 @@ export class Committer {
     }
   }
 
+  /** Writes an op to its disc_only_copies store (the dumper writes disc_copies stores). */
   private writeOp(tx: Tx, op: LogOp): void {
     if (op.k === 'schema') return
     const rt = this.node.catalog.tables.get(op.t)
-    if (!rt?.disc) return
+    if (rt?.def.storage !== 'disc_only_copies') return
     const store = tx.objectStore(storeName(rt.def))
     if (op.k === 'clear') fire(store.clear())
     else writeChange(store, rt.def, op)

@@ -1,7 +1,8 @@
 /**
  * On-disc format 3 keys log records by their first LSN (racing commits collide on it) and keeps
- * no LSN in `meta`. A format-2 database (records keyed by their last LSN, `meta.lsn`) is re-keyed
- * on open and goes on where it was.
+ * no LSN in `meta`; format 4 lets the disc_copies stores lag the log (`meta.dumped`). A format-2
+ * database (records keyed by their last LSN, `meta.lsn`) is re-keyed on open, and a format-2 or
+ * format-3 one (stores written by every commit) is taken as dumped up to its last LSN.
  */
 import { openDB } from 'idb'
 import { expect, it } from 'vitest'
@@ -29,6 +30,7 @@ it('a format-2 database is re-keyed on open; LSNs, data and later commits carry 
   for (const r of records) await tx.objectStore('log').put(r, (r[r.length - 1] as { lsn: number }).lsn)
   await tx.objectStore('meta').put(2, 'format')
   await tx.objectStore('meta').put(last, 'lsn')
+  await tx.objectStore('meta').delete('dumped')
   await tx.done
   raw.close()
 
@@ -42,11 +44,37 @@ it('a format-2 database is re-keyed on open; LSNs, data and later commits carry 
   const keys = (await check.getAllKeys('log')) as number[]
   const recs = (await check.getAll('log')) as LogRecord[]
   expect(recs.map((r) => (r[0] as { lsn: number }).lsn)).toEqual(keys)
-  expect(await check.get('meta', 'format')).toBe(3)
+  expect(await check.get('meta', 'format')).toBe(4)
   expect(Math.max(...recs.flat().map((e) => e.lsn))).toBe(last + 1)
   check.close()
   await again.close()
   await other.close()
+})
+
+it('a format-3 database whose log was truncated is taken as dumped: nothing replayed, commits carry on', async () => {
+  const name = uniqueName('fmt3')
+  const db = await openDatabase({ name })
+  await db.createTable('kv', { attributes: ['k', 'v'] })
+  for (let k = 1; k <= 5; k++) await db.dirtyWrite('kv', { k, v: 'before' })
+  await db.close() // dumps: the stores hold every commit, as format 3 kept them
+  // What format 3 left after housekeeping: only the last log record, no `dumped`.
+  const raw = await openDB(`webnesia:${name}`)
+  const keys = (await raw.getAllKeys('log')) as number[]
+  const tx = raw.transaction(['log', 'meta'], 'readwrite')
+  await tx.objectStore('log').delete(IDBKeyRange.upperBound(Math.max(...keys), true))
+  await tx.objectStore('meta').put(3, 'format')
+  await tx.objectStore('meta').delete('dumped')
+  await tx.done
+  raw.close()
+
+  const again = await openDatabase({ name })
+  expect((await again.dirtyMatchObject('kv', {})).length).toBe(5)
+  await again.dirtyWrite('kv', { k: 6, v: 'after' })
+  await again.close()
+  const check = await openDB(`webnesia:${name}`)
+  expect(await check.get('meta', 'format')).toBe(4)
+  expect(await check.count('t:kv')).toBe(6)
+  check.close()
 })
 
 it('a database written by a newer format is refused, not touched', async () => {

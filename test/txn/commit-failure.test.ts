@@ -9,16 +9,26 @@ afterEach(async () => {
   dbs = []
 })
 
-/** Makes every put into object store `store` fail like IndexedDB does, while `active`. */
-function failPuts(store: string, name: string): { restore: () => void } {
+/** Makes every put and add into object store `store` fail like IndexedDB does, while `active`. */
+function failWrites(store: string, name: string): { restore: () => void } {
   const proto = IDBObjectStore.prototype
   // eslint-disable-next-line @typescript-eslint/unbound-method -- re-applied with its own `this` below
-  const orig = proto.put
-  proto.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
-    if (this.name === store) throw new DOMException('simulated', name)
-    return orig.apply(this, args)
+  const put = proto.put
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- re-applied with its own `this` below
+  const add = proto.add
+  const failing = (orig: typeof put): typeof put =>
+    function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if (this.name === store) throw new DOMException('simulated', name)
+      return orig.apply(this, args)
+    }
+  proto.put = failing(put)
+  proto.add = failing(add)
+  return {
+    restore: () => {
+      proto.put = put
+      proto.add = add
+    },
   }
-  return { restore: () => (proto.put = orig) }
 }
 
 for (const [domName, errClass, code] of [
@@ -38,7 +48,8 @@ for (const [domName, errClass, code] of [
     a.subscribe({ table: 'acct' }, (e) => events.push(e))
     b.subscribe({ table: 'acct' }, (e) => events.push(e))
     a.subscribe({ table: 'log' }, (e) => events.push(e))
-    const fault = failPuts('t:acct', domName)
+    // A commit to disc_copies tables writes the log (the dumper writes their stores later).
+    const fault = failWrites('log', domName)
     let err: unknown
     try {
       err = await a
@@ -71,11 +82,38 @@ for (const [domName, errClass, code] of [
 it('a failed group commit fails every request of the group, and only them', async () => {
   const [db] = (dbs = await fresh()) as [Database]
   await db.createTable('x', { attributes: ['k', 'v'] })
-  const fault = failPuts('t:x', 'QuotaExceededError')
+  const fault = failWrites('log', 'QuotaExceededError')
   const results = await Promise.allSettled(Array.from({ length: 5 }, (_, k) => db.dirtyWrite('x', { k, v: 1 })))
   fault.restore()
   expect(results.every((r) => r.status === 'rejected')).toBe(true)
   expect(await db.dirtyAllKeys('x')).toEqual([])
   await db.dirtyWrite('x', { k: 9, v: 1 })
   expect(await db.dirtyAllKeys('x')).toEqual([9])
+})
+
+it('a disc_only_copies store refusing a write fails the whole commit, the disc_copies half included', async () => {
+  const name = uniqueName()
+  const a = await openDatabase({ name })
+  dbs = [a]
+  await a.createTable('acct', { attributes: ['id', 'bal'] })
+  await a.createTable('audit', { attributes: ['id', 'what'], storage: 'disc_only_copies' })
+  const fault = failWrites('t:audit', 'QuotaExceededError')
+  let err: unknown
+  try {
+    err = await a
+      .transaction(async (t) => {
+        await t.write('acct', { id: 1, bal: 0 })
+        await t.write('audit', { id: 1, what: 'debit' })
+      })
+      .catch((e: unknown) => e)
+  } finally {
+    fault.restore()
+  }
+  expect(err).toBeInstanceOf(StorageFullError)
+  expect(await a.dirtyRead('acct', 1)).toEqual([])
+  expect(await a.dirtyRead('audit', 1)).toEqual([])
+  const c = await openDatabase({ name })
+  dbs.push(c)
+  expect(await c.dirtyRead('acct', 1)).toEqual([])
+  expect(await c.dirtyRead('audit', 1)).toEqual([])
 })

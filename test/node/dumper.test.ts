@@ -1,0 +1,134 @@
+/**
+ * The log dumper (src/log/dumper.ts): a commit to a disc_copies table writes the log only; the
+ * table's object store catches up in a dump, and until then the stores plus the log after
+ * `meta.dumped` are the disc state that a loading tab, a schema change and a restart all see.
+ */
+import { openDB } from 'idb'
+import { afterEach, expect, it } from 'vitest'
+import { openDatabase, type Database } from '../../src/index.js'
+import { DUMP_THRESHOLD } from '../../src/log/dumper.js'
+import { settle, uniqueName } from './helpers.js'
+
+let dbs: Database[] = []
+afterEach(async () => {
+  await Promise.all(dbs.map((d) => d.close()))
+  dbs = []
+})
+
+async function open(name: string): Promise<Database> {
+  const db = await openDatabase({ name })
+  dbs.push(db)
+  return db
+}
+
+/** The rows of a table's object store and `meta.dumped`, read with plain IndexedDB. */
+async function raw(name: string, table: string): Promise<{ rows: unknown[]; dumped: unknown }> {
+  const idb = await openDB(`webnesia:${name}`)
+  try {
+    return { rows: await idb.getAll(`t:${table}`), dumped: await idb.get('meta', 'dumped') }
+  } finally {
+    idb.close()
+  }
+}
+
+interface Internals {
+  local: { applied: number; dumping: Promise<number> | null }
+}
+const internals = (db: Database): Internals['local'] => (db as unknown as Internals).local
+
+it('a commit writes the log, not the store; dumpLog brings the store up to the log', async () => {
+  const name = uniqueName('dump')
+  const db = await open(name)
+  await db.createTable('kv', { attributes: ['k', 'v'] })
+  await db.transaction(async (t) => {
+    await t.write('kv', { k: 1, v: 'a' })
+    await t.write('kv', { k: 2, v: 'b' })
+  })
+  await db.dirtyDelete('kv', 2)
+  expect((await raw(name, 'kv')).rows).toEqual([])
+  await db.dumpLog()
+  expect(await raw(name, 'kv')).toEqual({ rows: [{ k: 1, v: 'a' }], dumped: internals(db).applied })
+})
+
+it('commits never dumped (the tab died) are in the next tab, and in the store once it loaded', async () => {
+  const name = uniqueName('dump')
+  const dead = await openDatabase({ name }) // never closed: like a killed tab, it dumps nothing
+  await dead.createTable('kv', { attributes: ['k', 'v'] })
+  for (let k = 0; k < 20; k++) await dead.dirtyWrite('kv', { k, v: k })
+  expect((await raw(name, 'kv')).rows).toEqual([])
+  const next = await open(name)
+  expect((await next.dirtyAllKeys('kv')).length).toBe(20)
+  expect((await raw(name, 'kv')).rows.length).toBe(20)
+})
+
+it('bags, deleted objects and cleared tables come back from the log exactly as memory has them', async () => {
+  const name = uniqueName('dump')
+  const a = await open(name)
+  await a.createTable('tags', { attributes: ['item', 'tag'], type: 'bag' })
+  await a.createTable('ord', { attributes: ['k', 'v'], type: 'ordered_set' })
+  for (const tag of ['red', 'blue', 'green']) await a.dirtyWrite('tags', { item: 1, tag })
+  await a.dirtyWrite('tags', { item: 2, tag: 'red' })
+  await a.dirtyDeleteObject('tags', { item: 1, tag: 'blue' })
+  await a.dirtyWrite('ord', { k: 'x', v: 1 })
+  await a.clearTable('ord')
+  await a.dirtyWrite('ord', { k: 'y', v: 2 })
+  await a.transaction(async (t) => {
+    await t.delete('tags', 2)
+    await t.write('tags', { item: 3, tag: 'new' })
+  })
+  const b = await open(name) // loads: dumps, then reads the stores
+  for (const t of ['tags', 'ord']) expect(await b.dirtyMatchObject(t, {})).toEqual(await a.dirtyMatchObject(t, {}))
+  expect((await raw(name, 'tags')).rows).toHaveLength(3)
+  expect((await raw(name, 'ord')).rows).toEqual([{ k: 'y', v: 2 }])
+})
+
+it('a schema change sees every commit before it: transformTable over an undumped table loses nothing', async () => {
+  const name = uniqueName('dump')
+  const a = await open(name)
+  const b = await open(name)
+  await a.createTable('kv', { attributes: ['k', 'v'] })
+  for (let k = 0; k < 10; k++) await a.dirtyWrite('kv', { k, v: k })
+  await settle(b)
+  await b.transformTable('kv', (r) => ({ ...r, v: (r['v'] as number) * 10 }))
+  await settle(a)
+  const expected = Array.from({ length: 10 }, (_, k) => ({ k, v: k * 10 }))
+  expect(await a.dirtyMatchObject('kv', {})).toEqual(expected)
+  const c = await open(name)
+  expect(await c.dirtyMatchObject('kv', {})).toEqual(expected)
+  // and a change of storage type: disc_only_copies reads the store, which must hold everything
+  await a.dirtyWrite('kv', { k: 10, v: 100 })
+  await a.changeTableCopyType('kv', a.node, 'disc_only_copies')
+  expect((await a.dirtyMatchObject('kv', {})).length).toBe(11)
+})
+
+it(`a tab whose commits wrote ${String(DUMP_THRESHOLD)} keys dumps without being asked`, async () => {
+  const name = uniqueName('dump')
+  const db = await open(name)
+  await db.createTable('kv', { attributes: ['k', 'v'] })
+  await db.transaction(async (t) => {
+    for (let k = 0; k < DUMP_THRESHOLD - 1; k++) await t.write('kv', { k, v: k })
+  })
+  expect(internals(db).dumping).toBeNull()
+  await db.dirtyWrite('kv', { k: -1, v: 0 })
+  const dumping = internals(db).dumping
+  expect(dumping).not.toBeNull()
+  await dumping
+  expect((await raw(name, 'kv')).rows.length).toBe(DUMP_THRESHOLD)
+})
+
+it('tabs dumping at once dump each commit once; the log keeps what the stores lack', async () => {
+  const name = uniqueName('dump')
+  const a = await open(name)
+  const b = await open(name)
+  await a.createTable('kv', { attributes: ['k', 'v'] })
+  await a.createTable('bag', { attributes: ['k', 'v'], type: 'bag' })
+  await settle(b)
+  const writes: Promise<unknown>[] = []
+  for (let k = 0; k < 30; k++) writes.push((k % 2 ? a : b).dirtyWrite(k % 3 ? 'kv' : 'bag', { k: k % 7, v: k }))
+  await Promise.all(writes)
+  await settle(a, b)
+  await Promise.all([a.dumpLog(), b.dumpLog(), a.dumpLog()])
+  const c = await open(name)
+  for (const t of ['kv', 'bag']) expect(await c.dirtyMatchObject(t, {})).toEqual(await a.dirtyMatchObject(t, {}))
+  expect((await raw(name, 'kv')).dumped).toBe(internals(a).applied)
+})
