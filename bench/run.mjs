@@ -49,7 +49,7 @@ const REPS = repsArg ? Number(repsArg.slice('--reps='.length)) : quick ? 3 : 5
 const S = quick
   ? {
       p1: { records: 2_000, libReads: 20_000, txnReads: 2_000, dexieReads: 300, mapReads: 200_000, rxdbReads: 100 },
-      p2: { txns: 50 },
+      p2: { txns: 60, blocks: 3 },
       p3: { concurrent: 100, bursts: 2, rawTxns: 50 },
       p4: { records: 10_000 },
       p5: { records: 20_000 },
@@ -62,7 +62,7 @@ const S = quick
     }
   : {
       p1: { records: 10_000, libReads: 100_000, txnReads: 10_000, dexieReads: 2_000, mapReads: 1_000_000, rxdbReads: 500 },
-      p2: { txns: 200 },
+      p2: { txns: 500, blocks: 10 },
       p3: { concurrent: 100, bursts: 5, rawTxns: 200 },
       p4: { records: 10_000 },
       p5: { records: 100_000 },
@@ -284,7 +284,7 @@ const workloads = [
     unit: 'ms/txn',
     sizes: S.p2,
     async rep(page, _warm, rep) {
-      return call(page, 'p2', { txns: S.p2.txns, dexie: true, rep })
+      return call(page, 'p2', { ...S.p2, dexie: true, rep })
     },
   },
   {

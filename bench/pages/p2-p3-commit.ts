@@ -17,16 +17,20 @@ async function freshLib(prefix: string) {
 /** Milliseconds per commit of `n` raw strict put-and-commit transactions, one after another. */
 async function rawSequential(n: number, base: number): Promise<number> {
   const raw = await rawWithItems(uniqueName('p2-raw'))
+  const ms = await rawSequentialOn(raw, n, base)
+  check((await rawCount(raw)) === n, 'raw wrote every record')
+  await dropRaw(raw)
+  return ms
+}
+
+async function rawSequentialOn(raw: IDBDatabase, n: number, base: number): Promise<number> {
   const t0 = now()
   for (let i = 0; i < n; i++) {
     const tx = raw.transaction('items', 'readwrite', { durability: 'strict' })
     tx.objectStore('items').put(item(base + i))
     await done(tx)
   }
-  const ms = (now() - t0) / n
-  check((await rawCount(raw)) === n, 'raw wrote every record')
-  await dropRaw(raw)
-  return ms
+  return (now() - t0) / n
 }
 
 /**
@@ -34,10 +38,11 @@ async function rawSequential(n: number, base: number): Promise<number> {
  * transaction, `add` one log record holding the group's entries (the change, as the library logs
  * it) under the next LSN (the key that makes racing commits collide); the records reach the
  * table's store later, in a dump (src/log/dumper.ts), which the `withDump` figures count.
- * `commits` transactions of `perCommit` records each; returns milliseconds per commit. This
- * separates the cost of the on-disc design (the log record) from the library's JavaScript.
+ * Returns a writer of `commits` transactions of `perCommit` records each, giving milliseconds per
+ * commit, and its clean-up. This separates the cost of the on-disc design (the log record) from
+ * the library's JavaScript.
  */
-async function rawLikeLib(commits: number, perCommit: number): Promise<number> {
+async function rawLikeLib(): Promise<{ run: (commits: number, perCommit: number) => Promise<number>; drop: () => Promise<void> }> {
   const name = uniqueName('raw-like-lib')
   const req = indexedDB.open(name, 1)
   req.onupgradeneeded = () => {
@@ -48,58 +53,85 @@ async function rawLikeLib(commits: number, perCommit: number): Promise<number> {
   const db = await request(req)
   let n = 0
   let lsn = 0
-  const t0 = now()
-  for (let c = 0; c < commits; c++) {
-    const tx = db.transaction(['log'], 'readwrite', { durability: 'strict' })
-    const entries: unknown[] = []
-    const first = lsn + 1
-    for (let i = 0; i < perCommit; i++) {
-      const r = item(n++)
-      lsn++
-      entries.push({ lsn, cid: crypto.randomUUID(), tab: 'tab-x', ops: [{ k: 'put', t: 'items', key: r.id, old: [], recs: [r] }] })
+  const run = async (commits: number, perCommit: number): Promise<number> => {
+    const t0 = now()
+    for (let c = 0; c < commits; c++) {
+      const tx = db.transaction(['log'], 'readwrite', { durability: 'strict' })
+      const entries: unknown[] = []
+      const first = lsn + 1
+      for (let i = 0; i < perCommit; i++) {
+        const r = item(n++)
+        lsn++
+        entries.push({ lsn, cid: crypto.randomUUID(), tab: 'tab-x', ops: [{ k: 'put', t: 'items', key: r.id, old: [], recs: [r] }] })
+      }
+      tx.objectStore('log').add(entries, first)
+      await done(tx)
     }
-    tx.objectStore('log').add(entries, first)
-    await done(tx)
+    return (now() - t0) / commits
   }
-  const ms = (now() - t0) / commits
-  await dropRaw(db)
-  return ms
+  return { run, drop: () => dropRaw(db) }
 }
 
-export async function p2(p: { txns: number; dexie: boolean; rep: number }): Promise<Record<string, number>> {
+/**
+ * P2 runs its contenders interleaved: `blocks` rounds, each giving every contender `txns / blocks`
+ * sequential transactions (in an order rotated by round and repetition), so that all of them see
+ * the same background conditions of the machine (the IndexedDB backend compacting, other jobs).
+ * Each figure is the contender's mean over all its blocks.
+ */
+export async function p2(p: { txns: number; blocks: number; dexie: boolean; rep: number }): Promise<Record<string, number>> {
+  const per = Math.max(1, Math.floor(p.txns / p.blocks))
+  const lib = await freshLib('p2')
+  const raw = await rawWithItems(uniqueName('p2-raw'))
+  const likeLib = await rawLikeLib()
+  const dx = p.dexie ? await dexieWithItems(uniqueName('p2-dexie')) : null
+  const total: Record<string, number> = {}
+  const add = (k: string, ms: number): void => {
+    total[k] = (total[k] ?? 0) + ms
+  }
+  const next: Record<string, number> = { lib: 0, raw: 0, dexie: 0 }
+  const take = (k: string): number => (next[k] = (next[k] ?? 0) + 1) - 1
+  const contenders: (() => Promise<void>)[] = [
+    async () => {
+      const t0 = now()
+      for (let i = 0; i < per; i++) {
+        const r = item(take('lib'))
+        await lib.transaction(async (t) => t.write('items', r))
+      }
+      add('lib.txn', now() - t0)
+    },
+    async () => {
+      add('raw.strict', (await rawSequentialOn(raw, per, next['raw'] ?? 0)) * per)
+      next['raw'] = (next['raw'] ?? 0) + per
+    },
+    async () => {
+      add('raw.likeLib', (await likeLib.run(per, 1)) * per)
+    },
+  ]
+  if (dx) {
+    contenders.push(async () => {
+      const t0 = now()
+      for (let i = 0; i < per; i++) await dx.table.put(item(take('dexie')))
+      add('dexie.put', now() - t0)
+    })
+  }
+  profileStart('P2 lib.txn')
+  for (let b = 0; b < p.blocks; b++) await rotated(p.rep + b, contenders)
+  profileEnd('P2 lib.txn')
+  const n = per * p.blocks
   const out: Record<string, number> = {}
-  const lib = async (): Promise<void> => {
-    const db = await freshLib('p2')
-    profileStart('P2 lib.txn')
-    const t0 = now()
-    for (let i = 0; i < p.txns; i++) {
-      const r = item(i)
-      await db.transaction(async (t) => t.write('items', r))
-    }
-    out['lib.txn'] = (now() - t0) / p.txns
-    profileEnd('P2 lib.txn')
-    // The same commits with the dump that writes them into the table's store (done in the
-    // background as the application runs; counted here to show the whole disc cost).
-    await db.dumpLog()
-    out['lib.txnWithDump'] = (now() - t0) / p.txns
-    check(db.tableInfo('items', 'size') === p.txns, 'library wrote every record')
-    await dropLib(db)
-  }
-  const raw = async (): Promise<void> => {
-    out['raw.strict'] = await rawSequential(p.txns, 0)
-  }
-  const likeLib = async (): Promise<void> => {
-    out['raw.likeLib'] = await rawLikeLib(p.txns, 1)
-  }
-  const dexie = async (): Promise<void> => {
-    const dx = await dexieWithItems(uniqueName('p2-dexie'))
-    const t0 = now()
-    for (let i = 0; i < p.txns; i++) await dx.table.put(item(i))
-    out['dexie.put'] = (now() - t0) / p.txns
-    check((await dx.table.count()) === p.txns, 'Dexie wrote every record')
-    await dropDexie(dx.db)
-  }
-  await rotated(p.rep, p.dexie ? [lib, raw, likeLib, dexie] : [lib, raw, likeLib])
+  for (const [k, ms] of Object.entries(total)) out[k] = ms / n
+  // The library's commits with the dump that writes their records into the table's store (done
+  // in the background as the application runs; counted here to show the whole disc cost).
+  const t0 = now()
+  await lib.dumpLog()
+  out['lib.txnWithDump'] = (out['lib.txn'] as number) + (now() - t0) / n
+  check(lib.tableInfo('items', 'size') === n, 'library wrote every record')
+  check((await rawCount(raw)) === n, 'raw wrote every record')
+  if (dx) check((await dx.table.count()) === n, 'Dexie wrote every record')
+  await dropLib(lib)
+  await dropRaw(raw)
+  await likeLib.drop()
+  if (dx) await dropDexie(dx.db)
   return out
 }
 
@@ -163,7 +195,9 @@ export async function p3(p: { concurrent: number; bursts: number; rawTxns: numbe
     await dropRaw(raw)
   }
   const likeLib = async (): Promise<void> => {
-    out['raw.burstLikeLibTps'] = (p.concurrent * 1000) / (await rawLikeLib(p.bursts, p.concurrent))
+    const writer = await rawLikeLib()
+    out['raw.burstLikeLibTps'] = (p.concurrent * 1000) / (await writer.run(p.bursts, p.concurrent))
+    await writer.drop()
   }
   await rotated(p.rep, [lib, rawSeq, rawBurst, likeLib])
   return out
