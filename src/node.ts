@@ -22,7 +22,7 @@ import { Catalog } from './schema/catalog.js'
 import { storeName } from './schema/table-def.js'
 import type { IDBPTransaction } from 'idb'
 import { fire, Connection, FORMAT, LOG, META, SCHEMA, TABS } from './log/connection.js'
-import { DUMP_THRESHOLD, DUMPED, dumpLog } from './log/dumper.js'
+import { applyDump, DUMP_THRESHOLD, DUMPED, dumpedLsn, dumpLog, planDump } from './log/dumper.js'
 import { lastLogLsn, logKey, newId, readLog, type LogEntry, type LogRecord } from './log/entry.js'
 import { TabLink, type TabMessage, type TableSnapshot } from './log/tabs.js'
 import { groupRows } from './storage/idb-table.js'
@@ -423,8 +423,11 @@ export class LocalNode {
     const run = async (): Promise<number> => {
       this.undumped = 0
       const db = await this.conn.get()
-      const tx = db.transaction([...db.objectStoreNames], 'readwrite', { durability: 'strict' })
-      const dumped = await dumpLog(tx)
+      // Read the log, then write the stores in a transaction that leaves the log to commits.
+      const plan = await planDump(db.transaction([META, SCHEMA, LOG], 'readonly'))
+      if (plan.entries.length === 0) return plan.dumped
+      const tx = db.transaction([META, ...plan.stores], 'readwrite', { durability: 'strict' })
+      const dumped = await applyDump(tx, plan)
       await tx.done
       return dumped
     }
@@ -446,10 +449,10 @@ export class LocalNode {
     // log is never truncated past what a live tab has applied, so no live tab ever finds a gap
     // where its next commit's log key should collide (see the committer's speculation).
     const alive = new Set(await this.link?.others())
+    await this.dump()
     const db = await this.conn.get()
-    const tx = db.transaction([...db.objectStoreNames], 'readwrite', { durability: 'strict' })
-    this.undumped = 0
-    const dumped = await dumpLog(tx)
+    const tx = db.transaction([TABS, LOG, META], 'readwrite', { durability: 'relaxed' })
+    const dumped = await dumpedLsn(tx)
     const now = Date.now()
     const tabs = tx.objectStore(TABS)
     fire(tabs.put({ applied: this.applied, at: now }, this.tab))

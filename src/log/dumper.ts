@@ -18,9 +18,11 @@
  * own entry (it writes the stores it changes itself), so the current schema applies to every
  * entry a dump reads.
  *
- * Dumps run inside a tab's loading transaction, inside every schema change, in housekeeping, when
- * a tab's own undumped writes pass {@link DUMP_THRESHOLD}, when a tab closes, and on
- * `db.dumpLog()`.
+ * Dumps run inside a tab's loading transaction and inside every schema change ({@link dumpLog},
+ * one transaction). In the background — in housekeeping, when a tab's own undumped writes pass
+ * {@link DUMP_THRESHOLD}, when a tab closes, and on `db.dumpLog()` — a dump reads the log in a
+ * readonly transaction ({@link planDump}) and writes the stores in a second one over `meta` and
+ * those stores only ({@link applyDump}): commits, which write the log, go on meanwhile.
  *
  * @module
  */
@@ -50,29 +52,52 @@ export function discWrites(entry: LogEntry, isDiscCopies: (table: string) => boo
 }
 
 /** The LSN up to which the disc_copies stores reflect the log (read inside `tx`). */
-export async function dumpedLsn(tx: AnyTx): Promise<number> {
+export async function dumpedLsn(tx: AnyTx | ReadTx): Promise<number> {
   return ((await tx.objectStore(META).get(DUMPED)) as number | undefined) ?? 0
 }
 
-/**
- * Applies every log entry after `meta.dumped` to the disc_copies stores and moves `dumped` to
- * the last one, inside `tx` (readwrite over `meta`, `schema`, `log` and every disc_copies store).
- * Returns the new `dumped` LSN.
- */
-export async function dumpLog(tx: AnyTx): Promise<number> {
+/** What a dump applies: the log entries after `dumped`, and the disc_copies tables by name. */
+export interface DumpPlan {
+  readonly dumped: number
+  readonly entries: readonly LogEntry[]
+  readonly defs: ReadonlyMap<string, TableDef>
+  /** The object stores the entries write. */
+  readonly stores: readonly string[]
+}
+
+type ReadTx = IDBPTransaction<unknown, string[], 'readonly' | 'readwrite' | 'versionchange'>
+
+/** Reads what a dump has to do, inside `tx` (any mode, over `meta`, `schema` and `log`). */
+export async function planDump(tx: ReadTx): Promise<DumpPlan> {
   const dumped = await dumpedLsn(tx)
   const entries = await readLog(tx.objectStore(LOG), dumped)
-  const last = entries[entries.length - 1]
-  if (!last) return dumped
-  if ((entries[0] as LogEntry).lsn !== dumped + 1) {
-    throw new WebnesiaError('storage', `the log starts at ${String((entries[0] as LogEntry).lsn)}, after the dump at ${String(dumped)}`)
-  }
   const defs = new Map<string, TableDef>()
-  for (const def of (await tx.objectStore(SCHEMA).getAll()) as TableDef[]) if (def.storage === 'disc_copies') defs.set(def.name, def)
-  for (const entry of entries) {
+  const stores = new Set<string>()
+  if (entries.length > 0) {
+    for (const def of (await tx.objectStore(SCHEMA).getAll()) as TableDef[]) if (def.storage === 'disc_copies') defs.set(def.name, def)
+    for (const e of entries) for (const op of e.ops) if (op.k !== 'schema' && defs.has(op.t)) stores.add(storeName({ name: op.t }))
+  }
+  return { dumped, entries, defs, stores: [...stores] }
+}
+
+/**
+ * Applies a plan inside `tx` (readwrite over `meta` and the plan's stores): the entries after
+ * `meta.dumped` as it is now (another dump may have gone first), then moves `dumped`. Returns
+ * the new `dumped` LSN.
+ */
+export async function applyDump(tx: AnyTx, plan: DumpPlan): Promise<number> {
+  const dumped = plan.entries.length > 0 ? await dumpedLsn(tx) : plan.dumped
+  const todo = plan.entries.filter((e) => e.lsn > dumped)
+  const first = todo[0]
+  const last = todo[todo.length - 1]
+  if (!first || !last) return dumped
+  if (first.lsn !== dumped + 1) {
+    throw new WebnesiaError('storage', `the log read starts at ${String(first.lsn)}, after the dump at ${String(dumped)}`)
+  }
+  for (const entry of todo) {
     for (const op of entry.ops) {
       if (op.k === 'schema') throw new WebnesiaError('storage', `schema entry ${String(entry.lsn)} after the dump at ${String(dumped)}`)
-      const def = defs.get(op.t)
+      const def = plan.defs.get(op.t)
       if (!def) continue
       const store = tx.objectStore(storeName(def))
       if (op.k === 'clear') fire(store.clear())
@@ -81,4 +106,12 @@ export async function dumpLog(tx: AnyTx): Promise<number> {
   }
   fire(tx.objectStore(META).put(last.lsn, DUMPED))
   return last.lsn
+}
+
+/**
+ * Dumps in one transaction (readwrite over `meta`, `schema`, `log` and every disc_copies store):
+ * how a loading tab and a schema change do it. Returns the new `dumped` LSN.
+ */
+export async function dumpLog(tx: AnyTx): Promise<number> {
+  return applyDump(tx, await planDump(tx))
 }

@@ -6,7 +6,7 @@
 import { openDB } from 'idb'
 import { afterEach, expect, it } from 'vitest'
 import { openDatabase, type Database } from '../../src/index.js'
-import { DUMP_THRESHOLD } from '../../src/log/dumper.js'
+import { applyDump, DUMP_THRESHOLD, planDump } from '../../src/log/dumper.js'
 import { settle, uniqueName } from './helpers.js'
 
 let dbs: Database[] = []
@@ -131,4 +131,28 @@ it('tabs dumping at once dump each commit once; the log keeps what the stores la
   const c = await open(name)
   for (const t of ['kv', 'bag']) expect(await c.dirtyMatchObject(t, {})).toEqual(await a.dirtyMatchObject(t, {}))
   expect((await raw(name, 'kv')).dumped).toBe(internals(a).applied)
+})
+
+it('a background dump that read the log before another dump went first writes only what is still missing', async () => {
+  const name = uniqueName('dump')
+  const a = await open(name)
+  await a.createTable('kv', { attributes: ['k', 'v'] })
+  await a.dirtyWrite('kv', { k: 1, v: 'a' })
+  const idb = await openDB(`webnesia:${name}`)
+  try {
+    // A dump reads the log (entry: k1 = a) ...
+    const stale = await planDump(idb.transaction(['meta', 'schema', 'log'], 'readonly'))
+    expect(stale.entries.length).toBeGreaterThan(0)
+    // ... meanwhile k1 is deleted, k2 written, and another dump writes all of it ...
+    await a.dirtyDelete('kv', 1)
+    await a.dirtyWrite('kv', { k: 2, v: 'b' })
+    await a.dumpLog()
+    // ... then the first dump writes: nothing of it may land (k1 would come back).
+    const tx = idb.transaction(['meta', 't:kv'], 'readwrite')
+    expect(await applyDump(tx, stale)).toBe(internals(a).applied)
+    await tx.done
+  } finally {
+    idb.close()
+  }
+  expect(await raw(name, 'kv')).toEqual({ rows: [{ k: 2, v: 'b' }], dumped: internals(a).applied })
 })
