@@ -455,8 +455,11 @@ export class LocalNode {
     const dumped = await dumpedLsn(tx)
     const now = Date.now()
     const tabs = tx.objectStore(TABS)
-    fire(tabs.put({ applied: this.applied, at: now }, this.tab))
-    let min = this.applied
+    // The tab reports no more than what the stores hold: a tab of an older webnesia (format 3,
+    // which truncates by the tabs' reports alone) then never cuts entries the dumper still needs.
+    const reported = Math.min(this.applied, dumped)
+    fire(tabs.put({ applied: reported, at: now }, this.tab))
+    let min = reported
     let cursor = await tabs.openCursor()
     while (cursor) {
       const v = cursor.value as { applied: number; at: number }

@@ -156,3 +156,23 @@ it('a background dump that read the log before another dump went first writes on
   }
   expect(await raw(name, 'kv')).toEqual({ rows: [{ k: 2, v: 'b' }], dumped: internals(a).applied })
 })
+
+it('a tab reports no more than the stores hold, so an older tab truncating by the reports alone loses nothing', async () => {
+  const name = uniqueName('dump')
+  const a = await open(name)
+  await a.createTable('kv', { attributes: ['k', 'v'] })
+  for (let k = 0; k < 5; k++) await a.dirtyWrite('kv', { k, v: k })
+  // The dump fails (say, the disc is full): the log holds the only copy of the writes.
+  const local = (a as unknown as { local: { dump: () => Promise<number>; housekeeping: () => Promise<void> } }).local
+  local.dump = () => Promise.resolve(0)
+  await local.housekeeping()
+  // A format-3 tab's truncation: every log record below what all tabs report, but the last.
+  const idb = await openDB(`webnesia:${name}`)
+  const tabs = (await idb.getAll('tabs')) as { applied: number }[]
+  const keys = (await idb.getAllKeys('log')) as number[]
+  const cut = Math.min(...tabs.map((t) => t.applied), Math.max(...keys) - 1)
+  if (cut > 0) await idb.delete('log', IDBKeyRange.upperBound(cut))
+  idb.close()
+  const b = await open(name)
+  expect(await b.dirtyAllKeys('kv')).toEqual([0, 1, 2, 3, 4])
+})
