@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { DatabaseClosedError, WebnesiaError, assert } from './errors.js'
+import { DatabaseClosedError, WebnesiaError, assert, mapStorageError } from './errors.js'
 import { Catalog } from './schema/catalog.js'
 import { storeName } from './schema/table-def.js'
 import type { IDBPTransaction } from 'idb'
@@ -411,7 +411,17 @@ export class LocalNode {
    */
   noteCommitted(discWrites: number): void {
     this.undumped += discWrites
-    if (this.undumped >= DUMP_THRESHOLD && !this.dumping) void this.dump().catch(() => undefined)
+    if (this.undumped >= DUMP_THRESHOLD && !this.dumping) void this.dump().catch((e: unknown) => this.dumpFailed(e))
+  }
+
+  /**
+   * A background dump failed (the disc is full, say): the commits stay in the log, and the next
+   * dump tries again. Told to this tab's system subscribers.
+   */
+  private dumpFailed(e: unknown): void {
+    if (this.closed) return
+    const err = mapStorageError(e)
+    this.subs.emitSystem({ type: 'dump_failed', code: err.code, message: err.message })
   }
 
   /**
@@ -431,10 +441,16 @@ export class LocalNode {
       await tx.done
       return dumped
     }
-    const p = (this.dumping ?? Promise.resolve(0)).catch(() => 0).then(run)
+    const p = (this.dumping ?? Promise.resolve(0))
+      .catch(() => 0)
+      .then(run)
+      .catch((e: unknown) => {
+        throw this.closed ? new DatabaseClosedError() : mapStorageError(e)
+      })
     const tracked = p.finally(() => {
       if (this.dumping === tracked) this.dumping = null
     })
+    tracked.catch(() => undefined) // the caller of dump() handles the failure
     this.dumping = tracked
     return p
   }
@@ -449,7 +465,7 @@ export class LocalNode {
     // log is never truncated past what a live tab has applied, so no live tab ever finds a gap
     // where its next commit's log key should collide (see the committer's speculation).
     const alive = new Set(await this.link?.others())
-    await this.dump()
+    await this.dump().catch((e: unknown) => this.dumpFailed(e))
     const db = await this.conn.get()
     const tx = db.transaction([TABS, LOG, META], 'readwrite', { durability: 'relaxed' })
     const dumped = await dumpedLsn(tx)

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { ErrorCode } from '../errors.js'
 import { intentsOf, type LogEntry, type PutOp } from '../log/entry.js'
 import { applyIntent, exportRecord, exportRecords, type Rec } from '../storage/record.js'
 import type { Key } from '../storage/term.js'
@@ -39,6 +40,8 @@ export type SystemEvent =
   | { type: 'sync_incomplete'; lsn: number; nodes: string[] }
   | { type: 'leader' | 'leader_lost'; tab: string }
   | { type: 'schema_replicated'; from: string }
+  /** A background dump of the log into the disc_copies stores failed in this tab (log/dumper.ts). */
+  | { type: 'dump_failed'; code: ErrorCode; message: string }
 
 /** What to subscribe to. */
 export type SubscriptionSpec = { table: string; detail?: 'simple' | 'detailed' } | 'system'

@@ -5,7 +5,7 @@
  */
 import { openDB } from 'idb'
 import { afterEach, expect, it } from 'vitest'
-import { openDatabase, type Database } from '../../src/index.js'
+import { openDatabase, StorageFullError, type Database, type SystemEvent } from '../../src/index.js'
 import { applyDump, DUMP_THRESHOLD, planDump } from '../../src/log/dumper.js'
 import { settle, uniqueName } from './helpers.js'
 
@@ -175,4 +175,36 @@ it('a tab reports no more than the stores hold, so an older tab truncating by th
   idb.close()
   const b = await open(name)
   expect(await b.dirtyAllKeys('kv')).toEqual([0, 1, 2, 3, 4])
+})
+
+it('a dump the disc refuses: dumpLog rejects typed, a background dump says dump_failed, nothing is lost', async () => {
+  const name = uniqueName('dump')
+  const db = await open(name)
+  await db.createTable('kv', { attributes: ['k', 'v'] })
+  const proto = IDBObjectStore.prototype
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- re-applied with its own `this` below
+  const put = proto.put
+  proto.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+    if (this.name === 't:kv') throw new DOMException('simulated', 'QuotaExceededError')
+    return put.apply(this, args)
+  }
+  try {
+    await db.dirtyWrite('kv', { k: 0, v: 0 })
+    await expect(db.dumpLog()).rejects.toBeInstanceOf(StorageFullError)
+    const failed = new Promise<SystemEvent>((resolve) => {
+      db.subscribe('system', (e) => {
+        if (e.type === 'dump_failed') resolve(e)
+      })
+    })
+    await db.transaction(async (t) => {
+      for (let k = 1; k <= DUMP_THRESHOLD; k++) await t.write('kv', { k, v: k })
+    })
+    expect(await failed).toMatchObject({ type: 'dump_failed', code: 'quota' })
+  } finally {
+    proto.put = put
+  }
+  expect((await raw(name, 'kv')).rows).toEqual([])
+  const other = await open(name)
+  expect((await other.dirtyAllKeys('kv')).length).toBe(DUMP_THRESHOLD + 1)
+  expect((await raw(name, 'kv')).rows.length).toBe(DUMP_THRESHOLD + 1)
 })
