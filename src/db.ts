@@ -214,6 +214,7 @@ export class Database {
    */
   async dumpLog(): Promise<void> {
     this.local.check()
+    await this.local.catchUp() // every commit of the node, the other tabs' included
     await this.local.dump()
   }
   /** An item of the node's information. */

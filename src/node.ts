@@ -22,7 +22,7 @@ import { Catalog } from './schema/catalog.js'
 import { storeName } from './schema/table-def.js'
 import type { IDBPTransaction } from 'idb'
 import { fire, Connection, FORMAT, LOG, META, SCHEMA, TABS } from './log/connection.js'
-import { applyDump, DUMP_THRESHOLD, DUMPED, dumpedLsn, dumpLog, planDump } from './log/dumper.js'
+import { applyDump, discWrites, DUMP_THRESHOLD, DUMPED, dumpedLsn, dumpLog, planStores, type DumpPlan } from './log/dumper.js'
 import { lastLogLsn, logKey, newId, readLog, type LogEntry, type LogRecord } from './log/entry.js'
 import { TabLink, type TabMessage, type TableSnapshot } from './log/tabs.js'
 import { groupRows } from './storage/idb-table.js'
@@ -56,6 +56,13 @@ export class LocalNode {
   epoch = 0
   /** disc_copies keys this tab's own commits wrote since its last dump. */
   private undumped = 0
+  /**
+   * The entries applied here that write disc_copies tables and may not be in the stores yet:
+   * every one after `pendingFrom` (at or below `meta.dumped`: this tab's load, the last schema
+   * change, or the last dump it knows of). A background dump writes them from here.
+   */
+  private pending: LogEntry[] = []
+  private pendingFrom = 0
   private dumping: Promise<number> | null = null
   closed = false
   private link: TabLink | null = null
@@ -151,6 +158,8 @@ export class LocalNode {
     this.catalog.tables.clear()
     for (const [k, v] of fresh.tables) this.catalog.tables.set(k, v)
     this.applied = lsn
+    this.pending = []
+    this.pendingFrom = lsn // the load dumped the log up to here
     if (lsn > this.known) this.known = lsn
     this.epoch++
   }
@@ -379,6 +388,13 @@ export class LocalNode {
     this.applied = lsn
     if (lsn > this.known) this.known = lsn
     this.epoch++
+    if (entry.ops.some((op) => op.k === 'schema')) {
+      // A schema change dumped every entry before it, and holds itself in the stores.
+      this.pending = []
+      this.pendingFrom = lsn
+    } else if (discWrites(entry, (t) => this.catalog.tables.get(t)?.def.storage === 'disc_copies') > 0) {
+      this.pending.push(entry)
+    }
     this.subs.emitEntry(entry, origin, (t) => this.catalog.tables.get(t)?.def.type === 'bag')
     this.onApplied?.(entry, origin)
     for (let i = this.appliedWaiters.length - 1; i >= 0; i--) {
@@ -411,8 +427,15 @@ export class LocalNode {
    */
   noteCommitted(discWrites: number): void {
     this.undumped += discWrites
-    if (this.undumped >= DUMP_THRESHOLD && !this.dumping) void this.dump().catch((e: unknown) => this.dumpFailed(e))
+    if (this.undumped < DUMP_THRESHOLD || this.dumping || this.dumpSoon) return
+    // In a task of its own: the code waiting for this commit goes on (and commits again) first,
+    // and the dump's writes are issued while IndexedDB works on that.
+    this.dumpSoon = setTimeout(() => {
+      this.dumpSoon = null
+      void this.dump().catch((e: unknown) => this.dumpFailed(e))
+    }, 0)
   }
+  private dumpSoon: ReturnType<typeof setTimeout> | null = null
 
   /**
    * A background dump failed (the disc is full, say): the commits stay in the log, and the next
@@ -425,20 +448,23 @@ export class LocalNode {
   }
 
   /**
-   * Dumps the log into the disc_copies stores (log/dumper.ts): every commit so far, whichever tab
-   * made it. Resolves with the LSN dumped up to. One dump at a time per tab; a dump asked for
-   * while one runs runs after it.
+   * Dumps into the disc_copies stores (log/dumper.ts) every entry this tab has applied, whichever
+   * tab committed it, from memory: the transaction covers `meta` and the stores written, never
+   * the log, so commits go on meanwhile. Resolves with the LSN the stores reflect. One dump at a
+   * time per tab; a dump asked for while one runs runs after it.
    */
   dump(): Promise<number> {
     const run = async (): Promise<number> => {
       this.undumped = 0
+      if (this.applied <= this.pendingFrom) return this.pendingFrom
+      const defs = new Map<string, TableDef>()
+      for (const rt of this.catalog.tables.values()) if (rt.def.storage === 'disc_copies') defs.set(rt.def.name, rt.def)
+      const plan: DumpPlan = { from: this.pendingFrom, upTo: this.applied, entries: this.pending.slice(), defs }
       const db = await this.conn.get()
-      // Read the log, then write the stores in a transaction that leaves the log to commits.
-      const plan = await planDump(db.transaction([META, SCHEMA, LOG], 'readonly'))
-      if (plan.entries.length === 0) return plan.dumped
-      const tx = db.transaction([META, ...plan.stores], 'readwrite', { durability: 'strict' })
+      const tx = db.transaction([META, ...planStores(plan)], 'readwrite', { durability: 'strict' })
       const dumped = await applyDump(tx, plan)
       await tx.done
+      this.dumpedTo(dumped)
       return dumped
     }
     const p = (this.dumping ?? Promise.resolve(0))
@@ -455,6 +481,15 @@ export class LocalNode {
     return p
   }
 
+  /** The stores reflect every entry up to `dumped`: this tab need not keep them for a dump. */
+  private dumpedTo(dumped: number): void {
+    if (dumped <= this.pendingFrom) return
+    this.pendingFrom = dumped
+    let i = 0
+    while (i < this.pending.length && (this.pending[i] as LogEntry).lsn <= dumped) i++
+    if (i > 0) this.pending = this.pending.slice(i)
+  }
+
   /**
    * Reports this tab's applied LSN, dumps the log into the disc_copies stores, and truncates the
    * log entries every live tab has applied and the stores hold.
@@ -469,6 +504,7 @@ export class LocalNode {
     const db = await this.conn.get()
     const tx = db.transaction([TABS, LOG, META], 'readwrite', { durability: 'relaxed' })
     const dumped = await dumpedLsn(tx)
+    this.dumpedTo(dumped)
     const now = Date.now()
     const tabs = tx.objectStore(TABS)
     // The tab reports no more than what the stores hold: a tab of an older webnesia (format 3,

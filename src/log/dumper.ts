@@ -18,11 +18,13 @@
  * own entry (it writes the stores it changes itself), so the current schema applies to every
  * entry a dump reads.
  *
- * Dumps run inside a tab's loading transaction and inside every schema change ({@link dumpLog},
- * one transaction). In the background — in housekeeping, when a tab's own undumped writes pass
- * {@link DUMP_THRESHOLD}, when a tab closes, and on `db.dumpLog()` — a dump reads the log in a
- * readonly transaction ({@link planDump}) and writes the stores in a second one over `meta` and
- * those stores only ({@link applyDump}): commits, which write the log, go on meanwhile.
+ * Dumps run inside a tab's loading transaction and inside every schema change ({@link dumpLog}:
+ * the entries read from the log, in one transaction). In the background — in housekeeping, when a
+ * tab's own undumped writes pass {@link DUMP_THRESHOLD}, when a tab closes, and on
+ * `db.dumpLog()` — a tab dumps the entries it applied since its load, the last schema change or
+ * the last dump it knows of (it applies every entry of the node, so it holds them all), in a
+ * transaction over `meta` and the stores written ({@link applyDump}): it never touches the log, so
+ * commits go on meanwhile.
  *
  * @module
  */
@@ -56,45 +58,56 @@ export async function dumpedLsn(tx: AnyTx | ReadTx): Promise<number> {
   return ((await tx.objectStore(META).get(DUMPED)) as number | undefined) ?? 0
 }
 
-/** What a dump applies: the log entries after `dumped`, and the disc_copies tables by name. */
+/**
+ * What a dump applies: every entry in (`from`, `upTo`] that writes a disc_copies table (entries
+ * that do not are left out), and those tables' definitions.
+ */
 export interface DumpPlan {
-  readonly dumped: number
+  /** The entries are complete after this LSN (`meta.dumped` can never be below it). */
+  readonly from: number
+  /** The LSN the stores reflect once the plan is applied. */
+  readonly upTo: number
   readonly entries: readonly LogEntry[]
   readonly defs: ReadonlyMap<string, TableDef>
-  /** The object stores the entries write. */
-  readonly stores: readonly string[]
 }
 
 type ReadTx = IDBPTransaction<unknown, string[], 'readonly' | 'readwrite' | 'versionchange'>
 
-/** Reads what a dump has to do, inside `tx` (any mode, over `meta`, `schema` and `log`). */
-export async function planDump(tx: ReadTx): Promise<DumpPlan> {
-  const dumped = await dumpedLsn(tx)
-  const entries = await readLog(tx.objectStore(LOG), dumped)
-  const defs = new Map<string, TableDef>()
+/** The object stores a plan writes. */
+export function planStores(plan: DumpPlan): string[] {
   const stores = new Set<string>()
+  for (const e of plan.entries) for (const op of e.ops) if (op.k !== 'schema' && plan.defs.has(op.t)) stores.add(storeName({ name: op.t }))
+  return [...stores]
+}
+
+/** Reads what a dump has to do from the log, inside `tx` (over `meta`, `schema` and `log`). */
+export async function planFromLog(tx: ReadTx): Promise<DumpPlan> {
+  const from = await dumpedLsn(tx)
+  const entries = await readLog(tx.objectStore(LOG), from)
+  const first = entries[0]
+  if (first && first.lsn !== from + 1) {
+    throw new WebnesiaError('storage', `the log starts at ${String(first.lsn)}, after the dump at ${String(from)}`)
+  }
+  const defs = new Map<string, TableDef>()
   if (entries.length > 0) {
     for (const def of (await tx.objectStore(SCHEMA).getAll()) as TableDef[]) if (def.storage === 'disc_copies') defs.set(def.name, def)
-    for (const e of entries) for (const op of e.ops) if (op.k !== 'schema' && defs.has(op.t)) stores.add(storeName({ name: op.t }))
   }
-  return { dumped, entries, defs, stores: [...stores] }
+  return { from, upTo: entries[entries.length - 1]?.lsn ?? from, entries, defs }
 }
 
 /**
  * Applies a plan inside `tx` (readwrite over `meta` and the plan's stores): the entries after
- * `meta.dumped` as it is now (another dump may have gone first), then moves `dumped`. Returns
- * the new `dumped` LSN.
+ * `meta.dumped` as it is now (another dump may have gone first), then moves `dumped` to the
+ * plan's `upTo`. Returns the new `dumped` LSN.
  */
 export async function applyDump(tx: AnyTx, plan: DumpPlan): Promise<number> {
-  const dumped = plan.entries.length > 0 ? await dumpedLsn(tx) : plan.dumped
-  const todo = plan.entries.filter((e) => e.lsn > dumped)
-  const first = todo[0]
-  const last = todo[todo.length - 1]
-  if (!first || !last) return dumped
-  if (first.lsn !== dumped + 1) {
-    throw new WebnesiaError('storage', `the log read starts at ${String(first.lsn)}, after the dump at ${String(dumped)}`)
+  const dumped = await dumpedLsn(tx)
+  if (dumped >= plan.upTo) return dumped
+  if (dumped < plan.from) {
+    throw new WebnesiaError('storage', `a dump of the entries after ${String(plan.from)} found the stores at ${String(dumped)}`)
   }
-  for (const entry of todo) {
+  for (const entry of plan.entries) {
+    if (entry.lsn <= dumped || entry.lsn > plan.upTo) continue
     for (const op of entry.ops) {
       if (op.k === 'schema') throw new WebnesiaError('storage', `schema entry ${String(entry.lsn)} after the dump at ${String(dumped)}`)
       const def = plan.defs.get(op.t)
@@ -104,8 +117,8 @@ export async function applyDump(tx: AnyTx, plan: DumpPlan): Promise<number> {
       else writeChange(store, def, op)
     }
   }
-  fire(tx.objectStore(META).put(last.lsn, DUMPED))
-  return last.lsn
+  fire(tx.objectStore(META).put(plan.upTo, DUMPED))
+  return plan.upTo
 }
 
 /**
@@ -113,5 +126,5 @@ export async function applyDump(tx: AnyTx, plan: DumpPlan): Promise<number> {
  * how a loading tab and a schema change do it. Returns the new `dumped` LSN.
  */
 export async function dumpLog(tx: AnyTx): Promise<number> {
-  return applyDump(tx, await planDump(tx))
+  return applyDump(tx, await planFromLog(tx))
 }
