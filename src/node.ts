@@ -551,6 +551,8 @@ export class LocalNode {
   /** Closes the tab's copy of the node; its own commits not yet dumped are dumped first (best effort). */
   async close(): Promise<void> {
     if (this.closed) return
+    if (this.dumpSoon) clearTimeout(this.dumpSoon)
+    this.dumpSoon = null
     if (this.undumped > 0 || this.dumping) await this.dump().catch(() => undefined)
     this.closed = true
     if (this.timer) clearInterval(this.timer)
