@@ -10,6 +10,8 @@
  *     │          │ 'lsn'                 │ format 2 only (now: the last log entry's LSN) │
  *     │          │ 'format'              │ FORMAT                                        │
  *     │          │ 'dumped'              │ LSN the disc_copies stores reflect (dumper.ts)│
+ *     │          │ 'partition'           │ nodes met, tables changed while apart         │
+ *     │          │                       │ (replication/replicator.ts)                   │
  *     │ schema   │ table name            │ TableDef (schema/table-def.ts)                │
  *     │ log      │ LSN of its 1st entry  │ LogEntry[] of one group commit (log/entry.ts) │
  *     │          │                       │ (the last record and every record after       │

@@ -26,7 +26,7 @@
  */
 import * as Y from 'yjs'
 import { WebnesiaError } from '../errors.js'
-import { fire, YDOC } from '../log/connection.js'
+import { fire, META, YDOC } from '../log/connection.js'
 import type { LogEntry } from '../log/entry.js'
 import type { LocalNode } from '../node.js'
 import * as ddl from '../schema/ddl.js'
@@ -83,8 +83,11 @@ export class Replicator {
   private readonly peers = new Set<Peer>()
   /** Node id → number of live (not cut) pipes after HELLO. */
   private readonly up = new Map<string, number>()
-  /** Node seen before and now away → tables written here since it left. */
+  /** Node seen before and now away → tables written here since it left (kept across reloads). */
   private readonly apart = new Map<string, Set<string>>()
+  /** Nodes this node has met (HELLO), kept across reloads: away until they say HELLO again. */
+  private readonly known = new Set<string>()
+  private partitionTimer: ReturnType<typeof setTimeout> | null = null
   private queue: Promise<void> = Promise.resolve()
   private seq = 0
   /** [lsn, seq]: the doc update number of this node's commits, in LSN order (acks). */
@@ -142,6 +145,14 @@ export class Replicator {
         await tx.done
       }
     }
+    // The partition bookkeeping of the last run: every node met before is away until its HELLO.
+    const saved = (await db.get(META, PARTITION)) as unknown
+    if (isSavedPartition(saved)) {
+      for (const n of saved.known) {
+        this.known.add(n)
+        this.apart.set(n, new Set(saved.apart[n] ?? []))
+      }
+    }
     await node.catchUp()
     this.rdoc.doc.on('update', (update: Uint8Array, origin: unknown) => {
       this.onDocUpdate(update, origin)
@@ -184,6 +195,7 @@ export class Replicator {
     }
     await this.queue.catch(() => undefined)
     await this.flushPersist()
+    await this.flushPartition().catch(() => undefined)
     for (const w of this.waiters) {
       clearTimeout(w.timer)
       w.resolve([...w.nodes])
@@ -299,6 +311,8 @@ export class Replicator {
     }
     const mine = this.apart.get(node) ?? new Set<string>()
     this.apart.delete(node)
+    this.known.add(node)
+    this.savePartition()
     if (theirs.size > 0 && mine.size > 0) {
       this.node.systemEvent({ type: 'inconsistent_database', tables: [...new Set([...theirs, ...mine])].sort(), nodes: [node] })
     }
@@ -328,6 +342,7 @@ export class Replicator {
     }
     this.up.delete(node)
     if (!this.apart.has(node)) this.apart.set(node, new Set())
+    this.savePartition()
     this.node.systemEvent({ type: 'node_down', node })
     this.checkWaiters()
   }
@@ -429,7 +444,15 @@ export class Replicator {
     // peers this node knows are away: the HELLO on their return says so.
     if (this.apart.size > 0 && tables.size > 0) {
       const names = [...tables.keys()].map((c) => this.tableOfCookie(c)).filter((t): t is string => t !== null)
-      for (const set of this.apart.values()) for (const t of names) set.add(t)
+      let grew = false
+      for (const set of this.apart.values()) {
+        for (const t of names) {
+          if (set.has(t)) continue
+          set.add(t)
+          grew = true
+        }
+      }
+      if (grew) this.savePartition()
     }
     if (tr.origin === LOCAL) return
     const peer = tr.origin as Peer
@@ -789,6 +812,26 @@ export class Replicator {
 
   // ---- persistence ----
 
+  /** Keeps the partition bookkeeping (`known`, `apart`) in `meta`, soon (one write per burst). */
+  private savePartition(): void {
+    this.partitionTimer ??= setTimeout(() => {
+      void this.flushPartition().catch((e: unknown) => {
+        this.node.reportError(e)
+      })
+    }, 20)
+  }
+
+  private async flushPartition(): Promise<void> {
+    if (!this.partitionTimer) return
+    clearTimeout(this.partitionTimer)
+    this.partitionTimer = null
+    if (this.node.closed) return
+    const saved: SavedPartition = { known: [...this.known], apart: {} }
+    for (const [n, tables] of this.apart) saved.apart[n] = [...tables]
+    const db = await this.node.conn.get()
+    await db.put(META, saved, PARTITION)
+  }
+
   private persist(update: Uint8Array): void {
     this.pendingPersist.push(update)
     this.persistTimer ??= setTimeout(() => {
@@ -809,6 +852,22 @@ export class Replicator {
     fire(tx.store.add(batch.length === 1 ? (batch[0] as Uint8Array) : Y.mergeUpdates(batch)))
     await tx.done
   }
+}
+
+/** The `meta` key of the partition bookkeeping. */
+const PARTITION = 'partition'
+
+/** The partition bookkeeping as kept in `meta`. */
+interface SavedPartition {
+  known: string[]
+  apart: Record<string, string[]>
+}
+
+function isSavedPartition(v: unknown): v is SavedPartition {
+  if (typeof v !== 'object' || v === null) return false
+  const s = v as Partial<SavedPartition>
+  const strings = (xs: unknown): boolean => Array.isArray(xs) && xs.every((x) => typeof x === 'string')
+  return strings(s.known) && typeof s.apart === 'object' && s.apart !== null && Object.values(s.apart).every(strings)
 }
 
 function recsKey(def: TableDef, recs: readonly Rec[]): Key {

@@ -80,3 +80,37 @@ it('writes on one side only merge without inconsistent_database', async () => {
   expect(events.filter((e) => e.type === 'inconsistent_database')).toEqual([])
   expect(events.filter((e) => e.type === 'node_up').length).toBe(2)
 })
+
+it('a node reloaded while apart still knows what changed on its side: inconsistent_database after the heal', async () => {
+  const net = new Network()
+  const nameB = uniqueName('pb')
+  const a = await openDatabase({ name: uniqueName('pa') })
+  open.push(a)
+  let b = await openDatabase({ name: nameB })
+  await a.createTable('note', { attributes: ['id', 'text'] })
+  await a.join({ room: 'pr', transport: net.transport(0), resyncMs: 0 })
+  await b.join({ room: 'pr', transport: net.transport(1), resyncMs: 0 })
+  net.connect(0, 1)
+  await quiet(net, [a, b])
+  expect(b.tableInfo('note', 'size')).toBe(0)
+  const aEvents: SystemEvent[] = []
+  a.subscribe('system', (e) => aEvents.push(e))
+  net.disconnect(0, 1)
+  await quiet(net, [a, b])
+  await a.dirtyWrite('note', { id: 'a', text: 'from a' })
+  await b.dirtyWrite('note', { id: 'b', text: 'from b' })
+  await quiet(net, [a, b])
+  // b reloads while still cut off from a, and joins again.
+  await b.close()
+  b = await openDatabase({ name: nameB })
+  open.push(b)
+  const bEvents: SystemEvent[] = []
+  b.subscribe('system', (e) => bEvents.push(e))
+  await b.join({ room: 'pr', transport: net.transport(1), resyncMs: 0 })
+  net.connect(0, 1)
+  await quiet(net, [a, b])
+  for (const events of [aEvents, bEvents]) {
+    expect(events.filter((e) => e.type === 'inconsistent_database')).toEqual([{ type: 'inconsistent_database', tables: ['note'], nodes: [expect.any(String) as unknown] }])
+  }
+  expect(await b.dirtyMatchObject('note', {})).toHaveLength(2)
+})
