@@ -2,7 +2,7 @@
  * The demo with two tabs of one browser and a second browser (another device) over real WebRTC,
  * inside the loopback-only namespace: edits show up everywhere, orders fired from 3 tabs keep
  * stock and orders consistent, and the offline switch shows writes on both sides merging on
- * reconnect. Screenshots of the two peers go to e2e/screenshots/.
+ * reconnect, with the partition banner. Screenshots of the two peers go to e2e/screenshots/.
  */
 import type { Page } from '@playwright/test'
 import { expect as baseExpect, test, uniqueName } from './fixtures.js'
@@ -81,6 +81,9 @@ test('two tabs and a peer: edits everywhere, concurrent orders consistent, offli
   }
   expect(await skus(b)).toEqual(await skus(a1))
   expect(await skus(a2)).toEqual(await skus(a1))
+  // Both sides wrote while apart: b's replicator kept that across its leave / join, so both
+  // nodes raise inconsistent_database and show the partition banner.
+  for (const p of [a1, b]) await expect(p.locator('#partition')).toContainText('Partition detected on product')
 
   // Table copies from the node panel: b drops its copy of the tags, a gives it one again.
   const bNode = (await b.locator('#node-id').textContent()) ?? ''

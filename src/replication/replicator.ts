@@ -214,13 +214,15 @@ export class Replicator {
     }
     const peer = new Peer(pipe)
     this.peers.add(peer)
+    // HELLO first: frames that arrived before this side listened are handed over in onData, and
+    // the peer's HELLO among them would otherwise clear what this HELLO must tell (`apart`).
+    this.greet(peer)
     pipe.onData((frame) => {
       this.receive(peer, frame)
     })
     pipe.onClose(() => {
       this.dropPeer(peer)
     })
-    this.greet(peer)
   }
 
   private greet(peer: Peer): void {

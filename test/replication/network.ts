@@ -40,6 +40,9 @@ export class Network {
     let onData: ((d: Uint8Array) => void) | null = null
     let onClose: (() => void) | null = null
     const queue: Uint8Array[] = []
+    // Frames that arrive before the receiver listens wait, and reach it the moment it does (as
+    // src/replication/webrtc.ts does with a data channel that opened first on the other side).
+    const early: Uint8Array[] = []
     const e: End = {
       closed: false,
       send: (d) => {
@@ -54,7 +57,10 @@ export class Network {
           const x = queue.shift() as Uint8Array
           try {
             this.delivered++
-            if (!e.closed) onData?.(x)
+            if (!e.closed) {
+              if (onData) onData(x)
+              else early.push(x)
+            }
           } finally {
             if (--this.inflight === 0) for (const w of this.waiters.splice(0)) w()
           }
@@ -62,6 +68,7 @@ export class Network {
       },
       onData: (fn) => {
         onData = fn
+        for (const d of early.splice(0)) fn(d)
       },
       onClose: (fn) => {
         onClose = fn
@@ -78,18 +85,36 @@ export class Network {
 
   /** Opens a pipe between nodes a and b (both must have joined). */
   connect(a: number, b: number): void {
+    const link = this.link(a, b)
+    if (!link) return
+    link.fa(link.ea)
+    link.fb(link.eb)
+  }
+
+  /**
+   * Opens a pipe between nodes `late` and `other`, where `late` takes it only after the other
+   * side's first frames have arrived at its end (a data channel that opened on one side first).
+   */
+  async connectLate(late: number, other: number): Promise<void> {
+    const link = this.link(late, other)
+    if (!link) return
+    link.fb(link.eb)
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    link.fa(link.ea)
+  }
+
+  private link(a: number, b: number): { fa: (p: Pipe) => void; fb: (p: Pipe) => void; ea: End; eb: End } | null {
     const id = `${String(Math.min(a, b))}-${String(Math.max(a, b))}`
-    if (this.links.has(id)) return
+    if (this.links.has(id)) return null
     const fa = this.attach.get(a)
     const fb = this.attach.get(b)
-    if (!fa || !fb) return
+    if (!fa || !fb) return null
     const ends: End[] = []
     const ea = this.end(() => ends[1] as End)
     const eb = this.end(() => ea)
     ends.push(ea, eb)
     this.links.set(id, [ea, eb])
-    fa(ea)
-    fb(eb)
+    return { fa, fb, ea, eb }
   }
 
   /** Closes the pipe between a and b. */

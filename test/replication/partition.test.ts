@@ -114,3 +114,21 @@ it('a node reloaded while apart still knows what changed on its side: inconsiste
   }
   expect(await b.dirtyMatchObject('note', {})).toHaveLength(2)
 })
+
+it('leave, writes on both sides, join again: inconsistent_database on both nodes', async () => {
+  const { net, dbs } = await cluster(2)
+  const [a, b] = dbs as [Database, Database]
+  const events: [string, SystemEvent][] = []
+  a.subscribe('system', (e) => events.push(['a', e]))
+  b.subscribe('system', (e) => events.push(['b', e]))
+  await b.leave()
+  await quiet(net, dbs)
+  await a.dirtyWrite('note', { id: 'a', text: 'from a' })
+  await b.dirtyWrite('note', { id: 'b', text: 'from b' })
+  await b.join({ room: 'p', transport: net.transport(1), resyncMs: 0 })
+  // a takes the new connection late: b's HELLO is already waiting for it (as over WebRTC).
+  await net.connectLate(0, 1)
+  await quiet(net, dbs)
+  const inconsistent = events.filter(([, e]) => e.type === 'inconsistent_database').map(([who]) => who)
+  expect(inconsistent.sort()).toEqual(['a', 'b'])
+})
