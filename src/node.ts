@@ -20,12 +20,12 @@
 import { DatabaseClosedError, WebnesiaError, assert, mapStorageError } from './errors.js'
 import { Catalog } from './schema/catalog.js'
 import { storeName } from './schema/table-def.js'
-import type { IDBPTransaction } from 'idb'
+import { unwrap, type IDBPTransaction } from 'idb'
 import { fire, Connection, FORMAT, LOG, META, SCHEMA, TABS } from './log/connection.js'
 import { applyDump, discWrites, DUMP_THRESHOLD, DUMPED, dumpedLsn, dumpLog, planStores, type DumpPlan } from './log/dumper.js'
 import { lastLogLsn, logKey, newId, readLog, type LogEntry, type LogRecord } from './log/entry.js'
 import { TabLink, type TabMessage, type TableSnapshot } from './log/tabs.js'
-import { groupRows } from './storage/idb-table.js'
+import { readStore } from './storage/idb-table.js'
 import { adoptRecord, type Intent, type Rec } from './storage/record.js'
 import type { Key } from './storage/term.js'
 import { Subscriptions, type Origin, type SystemEvent } from './events/subscriptions.js'
@@ -130,15 +130,11 @@ export class LocalNode {
     await dumpLog(tx)
     const defs = (await tx.objectStore(SCHEMA).getAll()) as TableDef[]
     fire(tx.objectStore(TABS).put({ applied: lsn, at: Date.now() }, this.tab))
-    const loaded: { def: TableDef; rows: unknown[] }[] = []
     const counts = new Map<string, number>()
     for (const def of defs) {
-      if (def.storage === 'disc_copies') loaded.push({ def, rows: await tx.objectStore(storeName(def)).getAll() })
-      else if (def.storage === 'disc_only_copies') counts.set(def.name, await tx.objectStore(storeName(def)).count())
+      if (def.storage === 'disc_only_copies') counts.set(def.name, await tx.objectStore(storeName(def)).count())
     }
-    await tx.done
     const keepRam = first ? null : this.catalog
-    this.nodeId = node
     const fresh = new Catalog(this.conn)
     for (const def of defs) {
       const rt = fresh.add(def, lsn)
@@ -148,13 +144,22 @@ export class LocalNode {
         for (const s of old.mem.slots()) rt.mem?.apply({ key: s.key, old: [], recs: s.recs }, s.v)
       }
     }
-    for (const { def, rows } of loaded) {
-      const rt = fresh.get(def.name)
-      groupRows(def, rows, (key, recs) => {
-        rt.mem?.apply({ key, old: [], recs }, 0)
-      })
-      if (rt.mem) rt.mem.version = lsn
+    // The disc_copies tables, read in chunks and built into memory while IndexedDB reads on.
+    const reads: Promise<void>[] = []
+    for (const def of defs) {
+      const mem = def.storage === 'disc_copies' ? fresh.get(def.name).mem : null
+      if (!mem) continue
+      reads.push(
+        readStore(unwrap(tx.objectStore(storeName(def))), def, (key, recs) => {
+          mem.apply({ key, old: [], recs }, 0)
+        }).then(() => {
+          mem.version = lsn
+        }),
+      )
     }
+    await Promise.all(reads)
+    await tx.done
+    this.nodeId = node
     this.catalog.tables.clear()
     for (const [k, v] of fresh.tables) this.catalog.tables.set(k, v)
     this.applied = lsn

@@ -80,23 +80,92 @@ export function writeChange(store: Store, def: TableDef, change: KeyChange): voi
   for (const c of before) if (!after.has(c)) fire(store.delete([key, c] as IDBValidKey))
 }
 
-/** Groups rows read from a store into (key, records) slots; rows come in primary-key order. */
-export function groupRows(def: TableDef, rows: readonly unknown[], out: (key: Key, recs: Rec[]) => void): void {
-  const keyAttr = def.attributes[0] as string
-  let curKey: Key | undefined
-  let cur: Rec[] = []
-  for (const row of rows) {
-    const r = adoptRecord(row as Record<string, unknown>)
-    const k = r[keyAttr] as Key
-    if (curKey !== undefined && compareKeys(k, curKey) === 0) {
-      cur.push(r)
-      continue
-    }
-    if (curKey !== undefined) out(curKey, cur)
-    curKey = k
-    cur = [r]
+/**
+ * Groups a store's rows, in key order, into each key's records (a bag key has one row per record),
+ * adopting them ({@link adoptRecord}). Rows may come in several chunks: a key's rows can span two.
+ */
+export class RowGrouper {
+  private readonly keyAttr: string
+  private curKey: Key | undefined
+  private cur: Rec[] = []
+  constructor(
+    def: TableDef,
+    private readonly out: (key: Key, recs: Rec[]) => void,
+  ) {
+    this.keyAttr = def.attributes[0] as string
   }
-  if (curKey !== undefined) out(curKey, cur)
+
+  push(rows: readonly unknown[]): void {
+    for (const row of rows) {
+      const r = adoptRecord(row as Record<string, unknown>)
+      const k = r[this.keyAttr] as Key
+      if (this.curKey !== undefined && compareKeys(k, this.curKey) === 0) {
+        this.cur.push(r)
+        continue
+      }
+      if (this.curKey !== undefined) this.out(this.curKey, this.cur)
+      this.curKey = k
+      this.cur = [r]
+    }
+  }
+
+  end(): void {
+    if (this.curKey !== undefined) this.out(this.curKey, this.cur)
+    this.curKey = undefined
+    this.cur = []
+  }
+}
+
+/** Groups a store's rows, in key order, into each key's records. */
+export function groupRows(def: TableDef, rows: readonly unknown[], out: (key: Key, recs: Rec[]) => void): void {
+  const g = new RowGrouper(def, out)
+  g.push(rows)
+  g.end()
+}
+
+/** Rows per request of {@link readStore}. */
+const LOAD_CHUNK = 4096
+
+/**
+ * Reads every row of a store in key order, in chunks, handing each key's records to `out`; the
+ * request for the next chunk is issued before the current one is processed, so IndexedDB reads
+ * while the caller builds its copy (a cold load overlaps the two instead of adding them).
+ */
+export function readStore(store: IDBObjectStore, def: TableDef, out: (key: Key, recs: Rec[]) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const grouper = new RowGrouper(def, out)
+    const fail = (req: IDBRequest): void => {
+      reject(req.error ?? new DOMException('read failed', 'UnknownError'))
+    }
+    const next = (after: IDBValidKey | undefined): void => {
+      const range = after === undefined ? undefined : IDBKeyRange.lowerBound(after, true)
+      const keys = store.getAllKeys(range, LOAD_CHUNK)
+      const rows = store.getAll(range, LOAD_CHUNK)
+      keys.onsuccess = () => {
+        const ks = keys.result
+        if (ks.length === LOAD_CHUNK) next(ks[ks.length - 1])
+      }
+      rows.onsuccess = () => {
+        try {
+          const rs = rows.result as unknown[]
+          grouper.push(rs)
+          if (rs.length < LOAD_CHUNK) {
+            grouper.end()
+            resolve()
+          }
+        } catch (e) {
+          reject(e)
+        }
+      }
+      keys.onerror = () => {
+        fail(keys)
+      }
+      rows.onerror = () => {
+        fail(rows)
+      }
+    }
+    next(undefined)
+  })
 }
 
 /** Read access to a table's object store. */

@@ -229,3 +229,21 @@ it('a table deleted in another tab: this tab dumps its other writes, and none in
     { k: 2, v: 2 },
   ])
 })
+
+it('a load reads the stores in chunks: a bag key whose rows span two chunks keeps them all', async () => {
+  const name = uniqueName('dump')
+  const a = await open(name)
+  await a.createTable('tags', { attributes: ['item', 'tag'], type: 'bag' })
+  await a.createTable('kv', { attributes: ['k', 'v'] })
+  await a.transaction(async (t) => {
+    for (let i = 0; i < 3000; i++) await t.write('tags', { item: 1, tag: i })
+    for (let i = 0; i < 3000; i++) await t.write('tags', { item: 2, tag: i }) // rows 3000–5999: the 4096 boundary
+    for (let k = 0; k < 5000; k++) await t.write('kv', { k, v: k })
+  })
+  await a.dumpLog()
+  const b = await open(name)
+  expect((await b.dirtyRead('tags', 1)).length).toBe(3000)
+  expect((await b.dirtyRead('tags', 2)).length).toBe(3000)
+  expect(b.tableInfo('kv', 'size')).toBe(5000)
+  expect(await b.dirtyRead('kv', 4999)).toEqual([{ k: 4999, v: 4999 }])
+})
