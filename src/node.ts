@@ -591,6 +591,11 @@ export async function currentLsn(tx: AnyTx): Promise<number> {
     await migrate(tx, format)
   }
   const stored = ((await meta.get('lsn')) as number | undefined) ?? 0
+  // `dumped` is always the last LSN of a log record; when it is at or past the key (first LSN) of
+  // the last record, it is that record's last LSN: no need to read the record (a big one costs).
+  const lastKey = (await log.openKeyCursor(null, 'prev'))?.key as number | undefined
+  const dumped = ((await meta.get(DUMPED)) as number | undefined) ?? 0
+  if (lastKey !== undefined && dumped >= lastKey) return Math.max(stored, dumped)
   return Math.max(stored, await lastLogLsn(log))
 }
 
