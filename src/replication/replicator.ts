@@ -148,9 +148,10 @@ export class Replicator {
     // The partition bookkeeping of the last run: every node met before is away until its HELLO.
     const saved = (await db.get(META, PARTITION)) as unknown
     if (isSavedPartition(saved)) {
+      const apart = new Map(saved.apart)
       for (const n of saved.known) {
         this.known.add(n)
-        this.apart.set(n, new Set(saved.apart[n] ?? []))
+        this.apart.set(n, new Set(apart.get(n) ?? []))
       }
     }
     await node.catchUp()
@@ -828,8 +829,7 @@ export class Replicator {
     clearTimeout(this.partitionTimer)
     this.partitionTimer = null
     if (this.node.closed) return
-    const saved: SavedPartition = { known: [...this.known], apart: {} }
-    for (const [n, tables] of this.apart) saved.apart[n] = [...tables]
+    const saved: SavedPartition = { known: [...this.known], apart: [...this.apart].map(([n, tables]) => [n, [...tables]]) }
     const db = await this.node.conn.get()
     await db.put(META, saved, PARTITION)
   }
@@ -862,14 +862,15 @@ const PARTITION = 'partition'
 /** The partition bookkeeping as kept in `meta`. */
 interface SavedPartition {
   known: string[]
-  apart: Record<string, string[]>
+  /** [node, tables changed here while it was away] */
+  apart: [string, string[]][]
 }
 
 function isSavedPartition(v: unknown): v is SavedPartition {
   if (typeof v !== 'object' || v === null) return false
   const s = v as Partial<SavedPartition>
   const strings = (xs: unknown): boolean => Array.isArray(xs) && xs.every((x) => typeof x === 'string')
-  return strings(s.known) && typeof s.apart === 'object' && s.apart !== null && Object.values(s.apart).every(strings)
+  return strings(s.known) && Array.isArray(s.apart) && s.apart.every((p) => Array.isArray(p) && typeof p[0] === 'string' && strings(p[1]))
 }
 
 function recsKey(def: TableDef, recs: readonly Rec[]): Key {

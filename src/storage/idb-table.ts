@@ -154,7 +154,7 @@ export function readStore(store: IDBObjectStore, def: TableDef, out: (key: Key, 
             resolve()
           }
         } catch (e) {
-          reject(e)
+          reject(e instanceof Error ? e : new Error(String(e)))
         }
       }
       keys.onerror = () => {
