@@ -397,8 +397,12 @@ export class LocalNode {
       // A schema change dumped every entry before it, and holds itself in the stores.
       this.pending = []
       this.pendingFrom = lsn
-    } else if (discWrites(entry, (t) => this.catalog.tables.get(t)?.def.storage === 'disc_copies') > 0) {
-      this.pending.push(entry)
+    } else {
+      const n = discWrites(entry, (t) => this.catalog.tables.get(t)?.def.storage === 'disc_copies')
+      if (n > 0) {
+        this.pending.push(entry)
+        if (this.localCids.has(entry.cid)) this.undumped += n
+      }
     }
     this.subs.emitEntry(entry, origin, (t) => this.catalog.tables.get(t)?.def.type === 'bag')
     this.onApplied?.(entry, origin)
@@ -427,11 +431,11 @@ export class LocalNode {
   }
 
   /**
-   * Counts disc_copies writes of this tab's own commit; past {@link DUMP_THRESHOLD} since the
-   * last dump, starts one (the log, and the next tab's load, stay short under a steady load).
+   * After this tab's commit: once its own commits wrote {@link DUMP_THRESHOLD} disc_copies keys
+   * since the last dump, starts one (the log, and the next tab's load, stay short under a steady
+   * load).
    */
-  noteCommitted(discWrites: number): void {
-    this.undumped += discWrites
+  dumpIfDue(): void {
     if (this.undumped < DUMP_THRESHOLD || this.dumping || this.dumpSoon) return
     // In a task of its own: the code waiting for this commit goes on (and commits again) first,
     // and the dump's writes are issued while IndexedDB works on that.

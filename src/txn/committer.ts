@@ -25,7 +25,6 @@
 import type { IDBPTransaction } from 'idb'
 import { DatabaseClosedError, NoSuchTableError, WebnesiaError, mapStorageError } from '../errors.js'
 import { fire, LOG } from '../log/connection.js'
-import { discWrites as countDiscWrites } from '../log/dumper.js'
 import { logKey, newId, readLog, type LogEntry, type LogOp, type LogRecord, type PutOp } from '../log/entry.js'
 import { GapError, type LocalNode } from '../node.js'
 import type { TableRuntime } from '../schema/catalog.js'
@@ -260,13 +259,11 @@ export class Committer {
         if (accepted.length === 0 || !(await this.landed(accepted[0]?.entry))) throw e
       }
       // 4. apply, acknowledge, announce
-      let discWrites = 0
       for (const { entry } of accepted) {
         node.applyEntry(entry, entry.peer !== undefined ? 'peer' : 'local')
         node.localCids.delete(entry.cid)
-        discWrites += countDiscWrites(entry, (t) => node.catalog.tables.get(t)?.def.storage === 'disc_copies')
       }
-      node.noteCommitted(discWrites)
+      node.dumpIfDue()
       for (const { p, entry, counters } of accepted) p.resolve({ lsn: entry.lsn, counters })
       for (const p of readOnly) p.resolve({ lsn: node.applied, counters: [] })
       for (const [p, o] of outcomes) {
