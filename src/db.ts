@@ -18,7 +18,7 @@ import { Committer } from './txn/committer.js'
 import { Runner, type TransactionOptions } from './txn/runner.js'
 import type { Row, SelectChunk, Transaction } from './txn/transaction.js'
 import { WriteSet } from './txn/write-set.js'
-import { Session, type JoinOptions } from './replication/session.js'
+import type { Session, JoinOptions } from './replication/session.js'
 import type { Replicator } from './replication/replicator.js'
 import type { StorageType } from './schema/table-def.js'
 
@@ -99,6 +99,10 @@ export class Database {
    */
   join(opts: JoinOptions): Promise<void> {
     return this.guard(async () => {
+      if (this.session) throw new WebnesiaError('already_exists', 'join: this tab has joined already (leave first)')
+      // Loaded on the first join only: an app that never joins does not ship yjs / y-webrtc / lib0
+      // in its main chunk (bundlers split a dynamic import into a chunk of its own).
+      const { Session } = await import('./replication/session.js')
       if (this.session) throw new WebnesiaError('already_exists', 'join: this tab has joined already (leave first)')
       const session = new Session(this.local, this.committer, opts)
       this.session = session

@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+/**
+ * What an application ships: bundles a one-file app that uses only `openDatabase` + `transaction`
+ * with Vite (production build, minified, the library as users get it: `dist/`, built first) and
+ * measures
+ *   - the core: the entry chunk and every chunk it imports statically (what the page loads), and
+ *   - the replication chunk(s): what `db.join` loads with its dynamic `import()` (yjs, y-webrtc, lib0),
+ * each minified and minified + gzip (zlib level 9, as bundle-size tools report it).
+ *
+ *   npm run bench:bundle            measure, print, and write the "Bundle size" section of BENCHMARKS.md
+ *   node bench/bundle.mjs --no-write
+ *
+ * `bench/run.mjs` (`npm run bench`) calls {@link measureBundle} too and puts the same section in
+ * the BENCHMARKS.md it writes. The budget for the core is 30 kB min + gzip (issue 15).
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { gzipSync } from 'node:zlib'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+/** The core budget, bytes of min + gzip. */
+export const CORE_BUDGET = 30_000
+
+/** The app: nothing but opening a database and one transaction. */
+const APP = `import { openDatabase } from 'webnesia'
+const db = await openDatabase({ name: 'bundle-size' })
+await db.createTable('t', { attributes: ['k', 'v'] })
+await db.transaction(async (t) => {
+  await t.write('t', { k: 1, v: 'one' })
+  return t.read('t', 1)
+})
+`
+
+const gz = (code) => gzipSync(code, { level: 9 }).length
+
+/**
+ * Builds `dist/` (unless `opts.skipLibBuild`), bundles the app and returns the sizes in bytes,
+ * plus the biggest modules of the core (by rendered minified length, before gzip).
+ */
+export async function measureBundle(opts = {}) {
+  if (!opts.skipLibBuild) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
+  const dir = `${root}.tmp/bundle-size/`
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(`${dir}main.js`, APP)
+  const { build } = await import('vite')
+  const out = await build({
+    root: dir,
+    configFile: false,
+    logLevel: 'silent',
+    resolve: { alias: { webnesia: `${root}dist/index.js` } },
+    build: {
+      write: false,
+      target: 'es2022',
+      minify: true,
+      modulePreload: false,
+      rolldownOptions: { input: `${dir}main.js` },
+    },
+  })
+  rmSync(dir, { recursive: true, force: true })
+  const chunks = (Array.isArray(out) ? out : [out]).flatMap((o) => o.output).filter((c) => c.type === 'chunk')
+  const byName = new Map(chunks.map((c) => [c.fileName, c]))
+  const entry = chunks.find((c) => c.isEntry)
+  if (!entry) throw new Error('bundle: no entry chunk')
+  const core = new Set()
+  const walk = (c) => {
+    if (core.has(c.fileName)) return
+    core.add(c.fileName)
+    for (const i of c.imports) walk(byName.get(i))
+  }
+  walk(entry)
+  const lazy = chunks.filter((c) => !core.has(c.fileName))
+  const size = (list) => ({
+    files: list.map((c) => c.fileName),
+    min: list.reduce((n, c) => n + Buffer.byteLength(c.code), 0),
+    gzip: list.reduce((n, c) => n + gz(c.code), 0),
+  })
+  const coreChunks = chunks.filter((c) => core.has(c.fileName))
+  const modules = coreChunks
+    .flatMap((c) => Object.entries(c.modules))
+    .map(([id, m]) => ({ id: id.replace(root, '').replace(/^.*node_modules\//, ''), bytes: m.renderedLength }))
+    .sort((a, b) => b.bytes - a.bytes)
+  const yjsInCore = coreChunks.some((c) => Object.keys(c.modules).some((id) => /node_modules\/(yjs|y-webrtc|lib0)\//.test(id)))
+  return {
+    core: size(coreChunks),
+    replication: size(lazy),
+    yjsInCore,
+    topModules: modules.slice(0, 12),
+    vite: JSON.parse(readFileSync(`${root}node_modules/vite/package.json`, 'utf8')).version,
+  }
+}
+
+const kB = (n) => `${(n / 1000).toFixed(1)} kB`
+
+/** The "Bundle size" section of BENCHMARKS.md (markdown lines, heading included). */
+export function bundleSection(m) {
+  const ok = m.core.gzip <= CORE_BUDGET
+  return [
+    '## Bundle size',
+    '',
+    `An app using only \`openDatabase\` + \`transaction\` (\`bench/bundle.mjs\`), bundled by Vite ${m.vite} from \`dist/\` (minified; gzip level 9).`,
+    '',
+    '| part | min | min + gzip | budget | verdict |',
+    '|---|---|---|---|---|',
+    `| core (entry + its static imports) | ${kB(m.core.min)} | ${kB(m.core.gzip)} | ≤ ${kB(CORE_BUDGET)} | ${ok ? 'PASS' : 'MISS'} |`,
+    `| replication chunk, loaded by \`db.join\` only (yjs, y-webrtc, lib0) | ${kB(m.replication.min)} | ${kB(m.replication.gzip)} | info | — |`,
+    '',
+    `yjs / y-webrtc / lib0 in the core: ${m.yjsInCore ? '**yes** (a static import crept in)' : 'no'}.`,
+    '',
+    `Biggest modules of the core (minified, before gzip): ${m.topModules.map((x) => `\`${x.id}\` ${kB(x.bytes)}`).join(', ')}.`,
+    '',
+  ]
+}
+
+/** Replaces (or appends) the "## Bundle size" section of a BENCHMARKS.md text. */
+export function withBundleSection(markdown, section) {
+  const start = markdown.indexOf('\n## Bundle size\n')
+  if (start < 0) return markdown.replace(/\n*$/, '\n\n') + section.join('\n')
+  const next = markdown.indexOf('\n## ', start + 1)
+  return markdown.slice(0, start + 1) + section.join('\n') + (next < 0 ? '' : markdown.slice(next + 1))
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const m = await measureBundle()
+  const section = bundleSection(m)
+  console.log(section.join('\n'))
+  if (!process.argv.includes('--no-write')) {
+    const file = `${root}BENCHMARKS.md`
+    writeFileSync(file, withBundleSection(readFileSync(file, 'utf8'), section))
+    console.log('wrote the "Bundle size" section of BENCHMARKS.md')
+  }
+  if (m.yjsInCore) process.exitCode = 1
+}
