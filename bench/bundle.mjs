@@ -109,7 +109,7 @@ export function bundleSection(m) {
     '',
     `yjs / y-webrtc / lib0 in the core: ${m.yjsInCore ? '**yes** (a static import crept in)' : 'no'}.`,
     '',
-    `Biggest modules of the core (minified, before gzip): ${m.topModules.map((x) => `\`${x.id}\` ${kB(x.bytes)}`).join(', ')}.`,
+    `Biggest modules of the core (rendered, before minification and gzip): ${m.topModules.map((x) => `\`${x.id}\` ${kB(x.bytes)}`).join(', ')}.`,
     '',
   ]
 }

@@ -739,6 +739,16 @@ md.push('')
 md.push(PROFILE)
 md.push('')
 
+// What an app ships (bench/bundle.mjs): the core and the replication chunk, min and min + gzip.
+let bundle = null
+try {
+  const { measureBundle, bundleSection } = await import('./bundle.mjs')
+  bundle = await measureBundle()
+  md.push(...bundleSection(bundle))
+} catch (e) {
+  md.push('## Bundle size', '', `**FAILED**: ${String(e?.message ?? e)}`, '')
+}
+
 function unitOf(w, n) {
   if (n.endsWith('.tps') || n.endsWith('Tps')) return 'txn/s'
   if (n.endsWith('retryPct')) return '% of runs'
@@ -748,7 +758,7 @@ function unitOf(w, n) {
   return w.unit
 }
 
-const sanitizedResults = { meta, sizes: S, consistency, ratios: ratioRows, results }
+const sanitizedResults = { meta, sizes: S, consistency, ratios: ratioRows, results, bundle }
 if (!noWrite) {
   writeFileSync(`${root}bench/results.json`, JSON.stringify(sanitizedResults, null, 2) + '\n')
   writeFileSync(`${root}BENCHMARKS.md`, md.join('\n'))
