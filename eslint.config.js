@@ -14,6 +14,7 @@ export default defineConfig(
     'playwright-report/',
     'bench/.results/',
     'coverage/',
+    'api-docs/',
   ]),
   tseslint.configs.recommendedTypeChecked,
   {
