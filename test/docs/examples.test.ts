@@ -65,9 +65,10 @@ it('the README has examples to run', () => {
 })
 
 describe.each(blocks.map((b) => [`${b.file}:${String(b.line)}`, b] as const))('%s', (_where, block) => {
-  if (block.excluded !== undefined) {
+  const reason = block.excluded
+  if (reason !== undefined) {
     it('is left out with a reason', () => {
-      expect(block.excluded.length, 'a block left out says why').toBeGreaterThan(10)
+      expect(reason.length, 'a block left out says why').toBeGreaterThan(10)
     })
     return
   }
