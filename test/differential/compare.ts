@@ -13,7 +13,7 @@
  * @module
  */
 import { runOnMnesia, type Outcome } from './mnesia.js'
-import { countOps, KNOWN_DIFFERENCES, tableOf, type Op, type Sequence } from './ops.js'
+import { countOps, KNOWN_DIFFERENCES, tableOf, type Op, type Sequence, type TableSpec } from './ops.js'
 import { runOnWebnesia } from './webnesia.js'
 
 /** Stable JSON (object keys sorted) for equality and sorting. */
@@ -29,19 +29,36 @@ function stable(v: unknown): string {
   return JSON.stringify(v)
 }
 
-const sorted = (v: unknown): unknown => (Array.isArray(v) ? [...v].sort((a, b) => (stable(a) < stable(b) ? -1 : stable(a) > stable(b) ? 1 : 0)) : v)
+function sorted(v: unknown): unknown {
+  if (!Array.isArray(v)) return v
+  const xs: unknown[] = [...(v as unknown[])]
+  return xs.sort((a, b) => (stable(a) < stable(b) ? -1 : stable(a) > stable(b) ? 1 : 0))
+}
+
+const ground = (p: unknown): boolean =>
+  Array.isArray(p) ? p.every(ground) : !(typeof p === 'string' && (p === '_' || /^\$\d+$/.test(p)))
+
+/** Mnesia answers a match_object through an index: key not ground, an indexed attribute ground. */
+function viaIndex(t: TableSpec, pattern: Readonly<Record<string, unknown>>): boolean {
+  const key = pattern[t.attributes[0] as string]
+  return (key === undefined || !ground(key)) && t.index.some((a) => pattern[a] !== undefined && ground(pattern[a]))
+}
 
 /** True when the op's result list has no specified order in one of the systems. */
-function unordered(seq: Sequence, o: { op: string; tab?: string }): boolean {
-  if (o.tab === undefined) return false
-  const type = tableOf(seq, o.tab).type
+function unordered(seq: Sequence, o: Op): boolean {
+  if (!('tab' in o)) return false
+  const t = tableOf(seq, o.tab)
+  const type = t.type
   switch (o.op) {
     case 'read':
       return type === 'bag'
     case 'index_read':
-    case 'index_match_object':
       return type !== 'ordered_set' || KNOWN_DIFFERENCES.has('index-read-ordered-set-order')
+    case 'index_match_object':
+      // Mnesia: reverse key order on an ordered_set (MNESIA_INCONSISTENT).
+      return true
     case 'match_object':
+      return type !== 'ordered_set' || viaIndex(t, o.pattern)
     case 'select':
     case 'select_chunked':
     case 'all_keys':
@@ -72,28 +89,36 @@ export interface Difference {
   readonly webnesia: Outcome | undefined
 }
 
-/** The first difference between two runs of `seq`, or undefined. */
-export function firstDifference(seq: Sequence, mnesia: readonly Outcome[], webnesia: readonly Outcome[]): Difference | undefined {
-  for (let i = 0; i < seq.ops.length; i++) {
-    const o = seq.ops[i] as Op
-    const m = mnesia[i]
-    const w = webnesia[i]
-    if (m === undefined || w === undefined || normalize(seq, o, m) !== normalize(seq, o, w)) {
-      return { index: i, op: o, mnesia: m, webnesia: w }
-    }
-  }
-  return undefined
+function differs(seq: Sequence, i: number, m: Outcome | undefined, w: Outcome | undefined): boolean {
+  const o = seq.ops[i] as Op
+  return m === undefined || w === undefined || normalize(seq, o, m) !== normalize(seq, o, w)
+}
+
+/** Runs `seq` on webnesia against Mnesia's outcomes, up to the first difference. */
+async function compareOne(seq: Sequence, mnesia: readonly Outcome[]): Promise<Difference | undefined> {
+  const w = await runOnWebnesia(seq, (i, out) => differs(seq, i, mnesia[i], out))
+  const i = w.findIndex((out, j) => differs(seq, j, mnesia[j], out))
+  if (i < 0) return undefined
+  return { index: i, op: seq.ops[i] as Op, mnesia: mnesia[i], webnesia: w[i] }
 }
 
 /** Runs sequences on both systems; the difference of each (undefined where they agree). */
 export async function compareAll(escript: string, seqs: readonly Sequence[]): Promise<(Difference | undefined)[]> {
   const mn = await runOnMnesia(escript, seqs)
   const out: (Difference | undefined)[] = []
+  for (let i = 0; i < seqs.length; i++) out.push(await compareOne(seqs[i] as Sequence, mn[i] as Outcome[]))
+  return out
+}
+
+/** The first of `seqs` that differs (Mnesia's side in one batch), with its difference. */
+async function firstDiffering(escript: string, seqs: readonly Sequence[]): Promise<{ seq: Sequence; diff: Difference } | undefined> {
+  const mn = await runOnMnesia(escript, seqs)
   for (let i = 0; i < seqs.length; i++) {
     const seq = seqs[i] as Sequence
-    out.push(firstDifference(seq, mn[i] as Outcome[], await runOnWebnesia(seq)))
+    const diff = await compareOne(seq, mn[i] as Outcome[])
+    if (diff) return { seq, diff }
   }
-  return out
+  return undefined
 }
 
 function withOps(seq: Sequence, ops: readonly Op[]): Sequence {
@@ -129,12 +154,10 @@ export async function shrink(escript: string, seq: Sequence, diff: Difference): 
   let size = Math.max(1, Math.floor(cur.ops.length / 2))
   for (;;) {
     const cands = candidates(cur, size).filter((c) => c.ops.length > 0)
-    const diffs = cands.length > 0 ? await compareAll(escript, cands) : []
-    const k = diffs.findIndex((d) => d !== undefined)
-    if (k >= 0) {
-      const d = diffs[k] as Difference
-      cur = withOps(cands[k] as Sequence, (cands[k] as Sequence).ops.slice(0, d.index + 1))
-      curDiff = d
+    const found = cands.length > 0 ? await firstDiffering(escript, cands) : undefined
+    if (found) {
+      cur = withOps(found.seq, found.seq.ops.slice(0, found.diff.index + 1))
+      curDiff = found.diff
       size = Math.min(size, Math.max(1, Math.floor(cur.ops.length / 2)))
       continue
     }
@@ -181,6 +204,7 @@ export async function runDifferential(
     if (differences.length < maxShrunk) {
       const s = await shrink(escript, seq, d)
       differences.push(describe(s.seq, s.diff))
+      console.log(differences[differences.length - 1])
     } else {
       differences.push(`seed ${String(seq.seed)}: differs at op ${String(d.index)} (not shrunk)`)
     }

@@ -20,8 +20,8 @@ beforeAll(() => {
 describe('webnesia agrees with Mnesia', () => {
   it(`${String(SEEDS)} seeded sequences of ${String(OPS)} ops`, async () => {
     const seqs = Array.from({ length: SEEDS }, (_, i) => generate(FIRST + i, OPS))
-    const report = await runDifferential(escript, seqs)
+    const report = await runDifferential(escript, seqs, Number(process.env.DIFF_SHRINK ?? 3))
     console.log(`differential: ${String(report.sequences)} sequences, ${String(report.ops)} ops, ${String(report.differences.length)} differing`)
     expect(report.differences.join('\n\n')).toBe('')
-  }, 120_000)
+  }, Math.max(120_000, SEEDS * OPS * 100 + Number(process.env.DIFF_SHRINK ?? 3) * 120_000))
 })

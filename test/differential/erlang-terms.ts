@@ -41,7 +41,7 @@ export function val(v: Val): string {
 function pval(p: PVal): string {
   if (typeof p === 'string' && (p === '_' || VAR.test(p))) return atom(p)
   if (Array.isArray(p)) return `{${pval(p[0] as PVal)},${pval(p[1] as PVal)}}`
-  return val(p as Val)
+  return val(p)
 }
 
 function record(t: TableSpec, rec: readonly Val[]): string {

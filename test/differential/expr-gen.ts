@@ -51,7 +51,6 @@ const DOM_TYPES: Record<Dom | 'record', readonly Base[]> = {
 const ty = (...b: Base[]): Ty => new Set(b)
 const sub = (t: Ty, allowed: readonly Base[]): boolean => [...t].every((b) => allowed.includes(b))
 const has = (t: Ty, b: Base): boolean => t.has(b)
-const NUM: readonly Base[] = ['i', 'f', 'F']
 
 function union(...ts: Ty[]): Set<Base> {
   const u = new Set<Base>()
@@ -94,10 +93,12 @@ export function exprGen(r: Rand, vars: readonly VarInfo[], opts: { safe: boolean
     if (depth <= 0 || x < 0.35) return nv.length > 0 && r.chance(0.7) ? r.pick(nv) : numLit()
     if (!safe && x < 0.45) {
       // Anything at all: raises on strings, pairs, records.
-      const a = any(depth - 1)
       const op = r.pick(['+', '-', '*', 'div', 'rem', '/', 'abs'])
-      if (op === 'abs') return { e: ['abs', a.e], t: ty('i', 'f') }
-      const b = r.chance(0.5) ? num(depth - 1) : any(depth - 1)
+      // div and rem raise on Erlang's 2.0 where webnesia has the integer 2: no 'F' operands.
+      const noF = (x: Typed): Typed => (op !== 'div' && op !== 'rem') || !has(x.t, 'F') ? x : numLit()
+      const a = noF(any(depth - 1))
+      if (op === 'abs') return { e: ['abs', a.e], t: has(a.t, 'F') ? ty('i', 'F') : ty('i', 'f') }
+      const b = noF(r.chance(0.5) ? num(depth - 1) : any(depth - 1))
       return { e: [op, a.e, b.e], t: op === 'div' || op === 'rem' ? ty('i') : ty('i', 'F') }
     }
     const a = num(depth - 1)
@@ -105,7 +106,7 @@ export function exprGen(r: Rand, vars: readonly VarInfo[], opts: { safe: boolean
     if (op === '-u') return { e: ['-', a.e], t: a.t }
     if (op === 'abs') return { e: ['abs', a.e], t: a.t }
     if (op === 'div' || op === 'rem') {
-      const ia = safe ? (nvInt(depth - 1) ?? { e: 3, t: ty('i') }) : a
+      const ia = safe || has(a.t, 'F') ? (nvInt(depth - 1) ?? { e: 3, t: ty('i') }) : a
       const d = safe ? r.pick([1, 2, 3, -2]) : r.pick([0, 1, 2, 3, -2])
       return { e: [op, ia.e, d], t: ty('i') }
     }

@@ -154,7 +154,12 @@ function genBasic(r: Rand, tables: readonly TableSpec[], inTxn: boolean): BasicO
   if (x < 0.58) return { op: 'match_object', tab, pattern: genPattern(r, t).pattern }
   if (x < 0.72) return { op: 'select', tab, spec: genSpec(r, t) }
   if (x < 0.8) {
-    if (t.type !== 'ordered_set') return { op: r.chance(0.5) ? 'walk_fwd' : 'walk_bwd', tab }
+    if (t.type !== 'ordered_set') {
+      // Mnesia's first/next inside a transaction miss keys the transaction wrote (ops.ts,
+      // MNESIA_INCONSISTENT): walks of sets and bags only outside transactions.
+      if (inTxn) return { op: 'all_keys', tab }
+      return { op: r.chance(0.5) ? 'walk_fwd' : 'walk_bwd', tab }
+    }
     const k = r.next()
     if (k < 0.25) return { op: r.chance(0.5) ? 'first' : 'last', tab }
     return { op: r.chance(0.5) ? 'next' : 'prev', tab, key: keyOf(r, t) }

@@ -125,6 +125,23 @@ export const KNOWN_DIFFERENCES: ReadonlySet<KnownDifference> = new Set<KnownDiff
   'empty-match-spec',
 ])
 
+/**
+ * Where Mnesia itself is inconsistent and webnesia keeps the consistent answer. The generator
+ * leaves these cases out (each is described with the sequence that shows it in
+ * test/differential/README.md).
+ */
+export const MNESIA_INCONSISTENT: readonly string[] = [
+  // Inside a transaction, mnesia:first/next/last/prev over a set or bag miss keys the
+  // transaction wrote, while mnesia:all_keys, select and match_object in the same transaction
+  // see them. webnesia's iteration visits exactly the keys allKeys returns.
+  'iteration-of-set-or-bag-inside-a-transaction',
+  // On an ordered_set, mnesia:match_object and index_match_object that go through an index (key
+  // unbound, an indexed attribute bound) return records in REVERSE key order, dirty and in
+  // transactions, while index_read, select and match_object without an index return key order.
+  // webnesia returns key order for all of them. (Compared as multisets.)
+  'index-match-object-on-ordered-set-in-reverse-key-order',
+]
+
 /** The names {@link KNOWN_DIFFERENCES} may hold. */
 export type KnownDifference =
   | 'counter-non-integer-increment'

@@ -135,8 +135,9 @@ async function step(seq: Sequence, db: Database, o: Op): Promise<unknown> {
 /**
  * The outcome of every op of `seq` on a fresh webnesia node. Errors that are not a
  * `WebnesiaError` are bugs of their own and are reported as such (never taken as "both failed").
+ * `stop(i, outcome)` returning true ends the run after op i.
  */
-export async function runOnWebnesia(seq: Sequence): Promise<Outcome[]> {
+export async function runOnWebnesia(seq: Sequence, stop?: (index: number, out: Outcome) => boolean): Promise<Outcome[]> {
   const db = await openDatabase({ name: `diff-${String(seq.seed)}-${String(++names)}` })
   try {
     for (const t of seq.tables) {
@@ -149,6 +150,7 @@ export async function runOnWebnesia(seq: Sequence): Promise<Outcome[]> {
       } catch (e) {
         out.push({ e: e instanceof WebnesiaError ? `${e.code}: ${e.message}` : `NOT A WebnesiaError: ${String(e)}` })
       }
+      if (stop?.(out.length - 1, out[out.length - 1] as Outcome)) break
     }
     return out
   } finally {
