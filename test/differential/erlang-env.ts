@@ -108,16 +108,23 @@ export function probeErlang(): ErlangFacts {
 export function ensureErlang(probe: () => ErlangFacts = probeErlang): string {
   const plan = planErlang(probe())
   if (plan.kind === 'ready') return plan.escript
-  if (plan.kind === 'missing') throw new Error(plan.message)
+  if (plan.kind === 'missing') throw oneLine(plan.message)
   for (const [cmd, ...args] of plan.commands) {
     const r = spawnSync(cmd as string, args, {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
       timeout: 600_000,
     })
-    if (r.status !== 0) throw new Error(`${HOW_TO_GET_ERLANG} (\`${[cmd, ...args].join(' ')}\` failed)`)
+    if (r.status !== 0) throw oneLine(`${HOW_TO_GET_ERLANG} (\`${[cmd, ...args].join(' ')}\` failed)`)
   }
   const again = planErlang(probe())
-  if (again.kind !== 'ready') throw new Error(HOW_TO_GET_ERLANG)
+  if (again.kind !== 'ready') throw oneLine(HOW_TO_GET_ERLANG)
   return again.escript
+}
+
+/** An Error whose report is its message alone (no stack: the line says everything). */
+function oneLine(message: string): Error {
+  const e = new Error(message)
+  e.stack = `Error: ${message}`
+  return e
 }
