@@ -103,15 +103,22 @@ function plusMinus(sign: 1 | -1): (args: readonly Expr[]) => Expr {
   return (args) => (args.length === 1 ? one(args) : two(args))
 }
 
-/** `andalso`/`orelse`: left to right, stop at the deciding value. */
+/**
+ * `andalso`/`orelse`: left to right, stop at the deciding value. As in Erlang (`true andalso X`
+ * is X), the LAST operand is not checked: its value is the result, boolean or not (OTP's match
+ * specs agree: `{'andalso', true, 5}` gives 5 in a body; in a guard only `true` passes anyway).
+ */
 function shortCircuit(stopAt: boolean): (args: readonly Expr[]) => Expr {
-  return (args) => (s) => {
-    for (const a of args) {
-      const v = a(s)
-      if (v === stopAt) return stopAt
-      if (v !== !stopAt) return FAIL
+  return (args) => {
+    const last = args.length - 1
+    return (s) => {
+      for (let i = 0; i < last; i++) {
+        const v = (args[i] as Expr)(s)
+        if (v === stopAt) return stopAt
+        if (v !== !stopAt) return FAIL
+      }
+      return (args[last] as Expr)(s)
     }
-    return !stopAt
   }
 }
 

@@ -124,11 +124,12 @@ function refEval(e: unknown, env: Map<number, unknown>, rec: Rec): unknown {
     const [op, ...args] = e as [unknown, ...unknown[]]
     if (op === 'const') return args[0]
     if (op === 'andalso' || op === 'orelse') {
-      for (const a of args) {
+      // Erlang: every operand but the last must be a boolean; the last one's value is the result.
+      for (const a of args.slice(0, -1)) {
         const v = BOOL(refEval(a, env, rec))
         if (v === (op === 'orelse')) return v
       }
-      return op === 'andalso'
+      return refEval(args[args.length - 1], env, rec)
     }
     const f = typeof op === 'string' ? refOps[op] : undefined
     if (f !== undefined) return f(...args.map((a) => refEval(a, env, rec)))
