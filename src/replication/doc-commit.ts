@@ -52,7 +52,7 @@ export async function commitKeys(ctx: ReplicationContext, from: string, keys: Ma
       const rt = ctx.node.catalog.tables.get(t)
       if (!rt) return undefined
       const ks = keyString(key)
-      const recs = target(ctx, rt.def, ks)
+      const recs = docRecords(ctx, rt.def, ks)
       if (recs === undefined) invalid.add(`${t}\u0000${ks}`)
       return recs
     },
@@ -62,8 +62,8 @@ export async function commitKeys(ctx: ReplicationContext, from: string, keys: Ma
   return invalid.size
 }
 
-/** The records of a key in the document, validated against the local definition. */
-function target(ctx: ReplicationContext, def: TableDef, ks: string): readonly Rec[] | undefined {
+/** The records of a key in the document, validated against the local definition (undefined: invalid). */
+export function docRecords(ctx: ReplicationContext, def: TableDef, ks: string): readonly Rec[] | undefined {
   const raw = ctx.rdoc.table(def.cookie).get(ks)
   if (raw === undefined) return []
   try {

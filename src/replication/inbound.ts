@@ -7,6 +7,7 @@
  *         ──► queued, in arrival order:
  *               schema touched ──► Loader.syncSchema, `schema_replicated`
  *               peer.reassert (partitions.ts) ──► this node's records back into the doc
+ *               remote policies (policy.ts) ──► refused keys: not committed, written back
  *               commitRemote (doc-commit.ts) ──► invalid records: the peer is rejected
  *               the update persisted (doc-store.ts) ──► ACK(ack) to the peer
  *
@@ -24,6 +25,7 @@ import { checkUpdate } from './guard.js'
 import type { Loader } from './loader.js'
 import type { Partitions } from './partitions.js'
 import type { Peer, Peers } from './peers.js'
+import type { Screen } from './policy.js'
 
 /** What a document transaction changed: keys by table cookie, and whether it touched the schema. */
 export interface DocChange {
@@ -62,6 +64,7 @@ export class Inbound {
     private readonly loader: Loader,
     private readonly partitions: Partitions,
     private readonly store: DocStore,
+    private readonly screen: Screen,
   ) {}
 
   /** Checks a peer's update and applies it to the document. Throws `bad_update` when it is refused. */
@@ -93,6 +96,7 @@ export class Inbound {
         ctx.node.systemEvent({ type: 'schema_replicated', from: peer.node ?? 'unknown' })
       }
       if (peer.reassert.size > 0) await this.partitions.reassert(peer, tables)
+      await this.screen.screen(peer.node ?? 'unknown', tables)
       const invalid = await commitRemote(ctx, peer.node ?? 'unknown', tables)
       if (invalid > 0) this.peers.reject(peer, new WebnesiaError('bad_update', `${String(invalid)} invalid records from ${peer.node ?? 'a peer'} were not applied`))
       if (update) this.store.persist(update)

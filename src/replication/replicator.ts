@@ -9,6 +9,7 @@
  *         through the Committer, origin 'peer') ──► ACK
  *     schema / copies in the doc ──► loader.ts (adopt and copy tables, follow copy entries)
  *     partitions.ts: what changed while apart; master nodes re-assert    acks.ts: syncTransaction
+ *     policy.ts: per-table policies for peers' changes (refused: not committed, written back)
  *     doc-store.ts: the `ydoc` store and the partition record             node-link.ts: the node's slots
  *
  * Every tab sees remote changes through the commit log like any other commit; only this tab
@@ -33,6 +34,7 @@ import { Loader } from './loader.js'
 import { followLog, serveSync, unfollow } from './node-link.js'
 import { Partitions } from './partitions.js'
 import { Peers, type Peer } from './peers.js'
+import { Screen } from './policy.js'
 import { Protocol } from './protocol.js'
 import type { Pipe } from './transport.js'
 
@@ -86,7 +88,7 @@ export class Replicator {
     })
     this.acks = new Acks(node, this.peers, opts.ackTimeoutMs ?? 5000)
     this.loader = new Loader(this.ctx)
-    this.inbound = new Inbound(this.ctx, this.peers, this.loader, this.partitions, this.store)
+    this.inbound = new Inbound(this.ctx, this.peers, this.loader, this.partitions, this.store, new Screen(this.ctx))
     this.protocol = new Protocol(this.ctx, this.peers, this.partitions, this.inbound, this.acks, this.store)
   }
 
