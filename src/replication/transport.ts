@@ -28,9 +28,14 @@
  *   learned from awareness (each client publishes its node id; an added client is `peerUp` with
  *   a fresh link, a removed or timed-out one closes it); `link.send` wraps the frame in an
  *   envelope addressed to that peer (`{ to, from, frame }`), and the transport routes incoming
- *   envelopes addressed to this node to the link of their `from` (dropping the rest). The
- *   WebSocket closing closes every link; reconnecting hands over fresh links (the peers then
- *   HELLO and SYNC again, as after any reconnection). Nothing in the replicator changes.
+ *   envelopes addressed to this node to the link of their `from` (dropping the rest; a frame
+ *   from a member not yet seen in awareness opens its link). Closing a link sends a `bye`
+ *   envelope, so the far side closes it too. The WebSocket closing closes every link;
+ *   reconnecting hands over fresh links (the peers then HELLO and SYNC again, as after any
+ *   reconnection). Nothing in the replicator changes. `test/replication/relay.ts` simulates such
+ *   a server and transport, and replication runs over it unchanged (relay.test.ts). A relaying
+ *   server that broadcasts every message delivers each addressed frame to every member, so a
+ *   real one should route by `to`.
  *
  * @module
  */
