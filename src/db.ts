@@ -20,6 +20,7 @@ import type { Row, SelectChunk, Transaction } from './txn/transaction.js'
 import { WriteSet } from './txn/write-set.js'
 import type { Session, JoinOptions } from './replication/session.js'
 import type { Replicator } from './replication/replicator.js'
+import { setRemotePolicy, type RemotePolicy } from './replication/policy.js'
 import type { StorageType } from './schema/table-def.js'
 
 /** Options of {@link openDatabase}. */
@@ -131,6 +132,19 @@ export class Database {
    */
   get replication(): Replicator | null {
     return this.session?.replicator ?? null
+  }
+
+  /**
+   * Sets what this node commits of its peers' changes to `table`: 'accept' (the default), 'reject',
+   * or `(change, peer) => boolean`; a refused change emits `remote_refused` and is set back
+   * (replication/policy.ts). Set it in every tab that may replicate, before `join`.
+   * @throws WebnesiaError `'bad_type'` for a bad table name, `'badarg'` for a bad policy
+   * @example
+   * db.setRemotePolicy('price', (change, peer) => peer === 'till-1')
+   */
+  setRemotePolicy(table: string, policy: RemotePolicy): void {
+    this.local.check()
+    setRemotePolicy(this.local, table, policy)
   }
 
   /** Adds a copy of a table on `node` (which creates it when it sees the change). */

@@ -36,6 +36,8 @@ export type SystemEvent =
   | { type: 'copy_started'; table: string }
   | { type: 'copy_progress'; table: string; done: number; total: number }
   | { type: 'peer_rejected'; node: string; reason: string }
+  /** A change from peer `node` to `key` was refused by the table's remote policy (replication/policy.ts). */
+  | { type: 'remote_refused'; table: string; key: Key; node: string }
   | { type: 'replication_error'; message: string }
   | { type: 'sync_incomplete'; lsn: number; nodes: string[] }
   | { type: 'leader' | 'leader_lost'; tab: string }

@@ -11,9 +11,10 @@ import type { StorageType } from '../schema/table-def.js'
 import type { Committer } from '../txn/committer.js'
 import type { FaultOptions } from './faults.js'
 import { contend, LEASE_MS, steal, wait, type Contender } from './leader.js'
+import { announce, leaderBeat, publishCluster } from './node-link.js'
 import { Replicator } from './replicator.js'
+import { asTransport, type Pipe, type TransportLike } from './transport.js'
 import { webrtcTransport, type WebrtcOptions } from './webrtc.js'
-import type { Pipe } from './wire.js'
 
 /** Options of `db.join`. */
 export interface JoinOptions extends Partial<WebrtcOptions> {
@@ -30,10 +31,10 @@ export interface JoinOptions extends Partial<WebrtcOptions> {
   /** How long the replicating tab may stay silent (frozen) before another joined tab takes over (default 6000 ms). */
   leaseMs?: number
   /**
-   * Connects the node to its peers instead of WebRTC (tests: an in-memory network). Called with
-   * `attach` once this tab leads; returns the function that disconnects.
+   * Connects the node to its peers instead of WebRTC (transport.ts; tests: an in-memory network):
+   * a {@link Transport}, or its `connect` function. Connected once this tab leads.
    */
-  transport?: (attach: (pipe: Pipe) => void) => (() => void) | Promise<() => void>
+  transport?: TransportLike
 }
 
 /** One tab's membership in a room. */
@@ -89,27 +90,23 @@ export class Session {
     })
     this.replicator = r
     await r.start()
-    this.node.peers = () => r.connected()
-    this.node.copiesOf = (t) => r.rdoc.copiesOf(t)
-    const attach = (pipe: Pipe): void => {
+    publishCluster(this.node, r)
+    const transport = this.opts.transport
+      ? asTransport(this.opts.transport)
+      : webrtcTransport({
+          room: this.opts.room,
+          signaling: this.opts.signaling ?? [],
+          password: this.opts.password,
+          peerOpts: this.opts.peerOpts,
+          maxConns: this.opts.maxConns,
+        })
+    this.disconnect = await transport.connect((pipe: Pipe) => {
       r.attach(pipe)
-    }
-    this.disconnect = this.opts.transport
-      ? await this.opts.transport(attach)
-      : await webrtcTransport(
-          {
-            room: this.opts.room,
-            signaling: this.opts.signaling ?? [],
-            password: this.opts.password,
-            peerOpts: this.opts.peerOpts,
-            maxConns: this.opts.maxConns,
-          },
-          attach,
-        )
-    this.node.announceLeader(true)
+    })
+    announce(this.node, true)
     this.node.systemEvent({ type: 'leader', tab: this.node.tab })
     this.beat = setInterval(() => {
-      this.node.announceLeader(true)
+      announce(this.node, true)
     }, this.lease / 6)
     ;(this.beat as { unref?: () => void }).unref?.()
   }
@@ -120,7 +117,8 @@ export class Session {
     this.lastBeat = Date.now()
     this.watch = setInterval(() => {
       if (this.replicator || this.leaving) return
-      if (this.node.lastLeaderBeat > this.lastBeat) this.lastBeat = this.node.lastLeaderBeat
+      const beat = leaderBeat(this.node)
+      if (beat > this.lastBeat) this.lastBeat = beat
       if (Date.now() - this.lastBeat > this.lease) {
         this.lastBeat = Date.now()
         steal(this.node.name, this.contender, this.stopped)
@@ -147,8 +145,7 @@ export class Session {
     this.replicator = null
     if (r) {
       await r.stop()
-      this.node.peers = null
-      this.node.copiesOf = null
+      publishCluster(this.node, null)
     }
   }
 
@@ -160,7 +157,7 @@ export class Session {
     if (this.watch) clearInterval(this.watch)
     const leading = this.replicator !== null
     await this.stopLeading()
-    if (leading) this.node.announceLeader(false)
+    if (leading) announce(this.node, false)
     this.stop()
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The WebRTC transport: y-webrtc finds the peers of a room through a signaling server (and its
  * room password encrypts the signaling, so a peer with the wrong password never connects), and
- * each of its peer connections becomes a {@link Pipe} for the replicator.
+ * each of its peer connections becomes a {@link Pipe} for the replicator (the {@link Transport}
+ * contract: transport.ts). A data channel's `connect` is peer up, its `close` peer down.
  *
  * y-webrtc synchronises a Y.Doc of its own over those connections; webnesia gives it an empty one
  * and sends its own frames (first byte {@link MAGIC}) over the same data channels: they are taken
@@ -12,7 +13,8 @@
  */
 import * as Y from 'yjs'
 import { WebnesiaError } from '../errors.js'
-import { MAGIC, type Pipe } from './wire.js'
+import type { Disconnect, Pipe, PeerUp, Transport } from './transport.js'
+import { MAGIC } from './wire.js'
 
 /** Options of the WebRTC transport (`db.join`). */
 export interface WebrtcOptions {
@@ -42,8 +44,13 @@ interface RoomLike {
   webrtcConns: Map<string, ConnLike>
 }
 
-/** Starts the transport; every new connection is handed to `attach`. Returns the stop function. */
-export async function webrtcTransport(opts: WebrtcOptions, attach: (pipe: Pipe) => void): Promise<() => void> {
+/** The WebRTC transport of a room. */
+export function webrtcTransport(opts: WebrtcOptions): Transport {
+  return { connect: (peerUp) => connect(opts, peerUp) }
+}
+
+/** Opens the room; every new connection is handed to `attach`. Resolves to the stop function. */
+async function connect(opts: WebrtcOptions, attach: PeerUp): Promise<Disconnect> {
   if (!Array.isArray(opts.signaling) || opts.signaling.length === 0) {
     throw new WebnesiaError('badarg', 'join: signaling must list at least one server (e.g. ws://127.0.0.1:4444)')
   }
@@ -74,7 +81,7 @@ export async function webrtcTransport(opts: WebrtcOptions, attach: (pipe: Pipe) 
   }
 }
 
-function wrap(conn: ConnLike, attach: (pipe: Pipe) => void): void {
+function wrap(conn: ConnLike, attach: PeerUp): void {
   const peer = conn.peer
   const theirs = peer.listeners('data')
   peer.removeAllListeners('data')

@@ -1,8 +1,8 @@
 /**
  * The replication wire: what one node says to another over a {@link Pipe}, and how.
  *
- * A pipe is a reliable, ordered, message-oriented connection to one peer (a WebRTC data channel
- * in browsers, an in-memory link in tests). Messages are framed by this module:
+ * A pipe is a reliable, ordered, message-oriented connection to one peer (transport.ts: a WebRTC
+ * data channel in browsers, an in-memory link in tests). Messages are framed by this module:
  *
  *     frame   = MAGIC, kind, body
  *     kind 1  HELLO   node id, tables this node wrote while the receiver was away
@@ -24,6 +24,7 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { WebnesiaError } from '../errors.js'
+import type { Pipe } from './transport.js'
 
 /** First byte of every webnesia frame (y-webrtc's own messages start with 0–4). */
 export const MAGIC = 0x57
@@ -32,17 +33,7 @@ export const CHUNK_SIZE = 64 * 1024
 /** Largest message accepted (after reassembly). */
 export const MAX_MESSAGE = 256 * 1024 * 1024
 
-/** A connection to one peer. */
-export interface Pipe {
-  /** Sends one frame. Throws or ignores once closed. */
-  send(data: Uint8Array): void
-  /** Installs the receiver of frames. */
-  onData(fn: (data: Uint8Array) => void): void
-  /** Installs the close handler (called once). */
-  onClose(fn: () => void): void
-  /** Closes the pipe (the peer sees it closed too). */
-  close(): void
-}
+export type { Pipe } from './transport.js'
 
 export type Message =
   | { kind: 'hello'; node: string; apart: string[] }

@@ -1,9 +1,11 @@
 /**
  * An in-memory network for replication tests (like yjs's TestConnector): ordered, reliable pipes
- * between nodes, delivered on microtasks, that a test can cut and reconnect at will. Message
+ * between nodes, delivered on microtasks, that a test can cut and reconnect at will. Each node's
+ * end is a {@link Transport} (src/replication/transport.ts), as WebRTC is in browsers. Message
  * faults (drop, duplicate, delay) come from the replicator's own fault hook.
  */
 import type { Database, Pipe } from '../../src/index.js'
+import type { PeerUp, Transport } from '../../src/replication/transport.js'
 
 interface End extends Pipe {
   deliver(d: Uint8Array): void
@@ -12,7 +14,7 @@ interface End extends Pipe {
 
 /** The network: nodes attach; `connect(a, b)` opens a pipe between two of them. */
 export class Network {
-  private readonly attach = new Map<number, (p: Pipe) => void>()
+  private readonly attach = new Map<number, PeerUp>()
   private readonly links = new Map<string, [End, End]>()
   private inflight = 0
   /** Messages delivered so far. */
@@ -20,19 +22,21 @@ export class Network {
   private waiters: (() => void)[] = []
 
   /** The `transport` option of `db.join` for node `i`. */
-  transport(i: number): (attach: (p: Pipe) => void) => () => void {
-    return (attach) => {
-      this.attach.set(i, attach)
-      return () => {
-        this.attach.delete(i)
-        for (const [id, [a, b]] of this.links) {
-          if (id.split('-').includes(String(i))) {
-            this.links.delete(id)
-            a.close()
-            b.close()
+  transport(i: number): Transport {
+    return {
+      connect: (peerUp) => {
+        this.attach.set(i, peerUp)
+        return () => {
+          this.attach.delete(i)
+          for (const [id, [a, b]] of this.links) {
+            if (id.split('-').includes(String(i))) {
+              this.links.delete(id)
+              a.close()
+              b.close()
+            }
           }
         }
-      }
+      },
     }
   }
 
@@ -103,7 +107,7 @@ export class Network {
     link.fa(link.ea)
   }
 
-  private link(a: number, b: number): { fa: (p: Pipe) => void; fb: (p: Pipe) => void; ea: End; eb: End } | null {
+  private link(a: number, b: number): { fa: PeerUp; fb: PeerUp; ea: End; eb: End } | null {
     const id = `${String(Math.min(a, b))}-${String(Math.max(a, b))}`
     if (this.links.has(id)) return null
     const fa = this.attach.get(a)

@@ -1,0 +1,116 @@
+/**
+ * A peer's update, from the wire to the tables (the receiving half of the protocol):
+ *
+ *     SYNC2 / UPDATE(ack) ──► checkUpdate (guard.ts: shape, counts; records fit the table)
+ *         ──► Y.applyUpdate (origin: the Peer) ──► the doc's afterTransaction, at once:
+ *             changed keys by table cookie, schema/copies touched?
+ *         ──► queued, in arrival order:
+ *               schema touched ──► Loader.syncSchema, `schema_replicated`
+ *               peer.reassert (partitions.ts) ──► this node's records back into the doc
+ *               remote policies (policy.ts) ──► refused keys: not committed, written back
+ *               commitRemote (doc-commit.ts) ──► invalid records: the peer is rejected
+ *               the update persisted (doc-store.ts) ──► ACK(ack) to the peer
+ *
+ * @module
+ */
+import * as Y from 'yjs'
+import { WebnesiaError } from '../errors.js'
+import { importRecord } from '../storage/record.js'
+import { decodeValue } from './codec.js'
+import { tableOfCookie, type ReplicationContext } from './context.js'
+import { commitRemote } from './doc-commit.js'
+import type { ReplicaDoc } from './doc.js'
+import type { DocStore } from './doc-store.js'
+import { checkUpdate } from './guard.js'
+import type { Loader } from './loader.js'
+import type { Partitions } from './partitions.js'
+import type { Peer, Peers } from './peers.js'
+import type { Screen } from './policy.js'
+
+/** What a document transaction changed: keys by table cookie, and whether it touched the schema. */
+export interface DocChange {
+  tables: Map<string, Set<string>>
+  schema: boolean
+}
+
+/** The roots a document transaction changed. */
+export function changeOf(rdoc: ReplicaDoc, tr: Y.Transaction): DocChange {
+  const tables = new Map<string, Set<string>>()
+  let schema = false
+  for (const [type, keys] of tr.changed) {
+    const name = rdoc.rootName(type as Y.AbstractType<unknown>)
+    if (name === null) continue
+    if (name === 'schema' || name === 'copies') {
+      schema = true
+      continue
+    }
+    const cookie = name.slice(2)
+    let set = tables.get(cookie)
+    if (!set) tables.set(cookie, (set = new Set()))
+    for (const k of keys) if (k !== null) set.add(k)
+  }
+  return { tables, schema }
+}
+
+/** Applies peers' updates to the document and commits what they changed. */
+export class Inbound {
+  /** The ack id and update being applied (read by {@link committed}, during `Y.applyUpdate`). */
+  private currentAck = 0
+  private currentUpdate: Uint8Array | null = null
+
+  constructor(
+    private readonly ctx: ReplicationContext,
+    private readonly peers: Peers,
+    private readonly loader: Loader,
+    private readonly partitions: Partitions,
+    private readonly store: DocStore,
+    private readonly screen: Screen,
+  ) {}
+
+  /** Checks a peer's update and applies it to the document. Throws `bad_update` when it is refused. */
+  apply(peer: Peer, update: Uint8Array, ack: number): void {
+    checkUpdate(update, (root, value) => {
+      this.validateValue(root, value)
+    })
+    this.currentAck = ack
+    this.currentUpdate = update
+    try {
+      Y.applyUpdate(this.ctx.rdoc.doc, update, peer)
+    } catch (e) {
+      throw new WebnesiaError('bad_update', `update rejected by the document: ${e instanceof Error ? e.message : String(e)}`)
+    } finally {
+      this.currentAck = 0
+      this.currentUpdate = null
+    }
+  }
+
+  /** A peer's update changed the document: commit it, in arrival order, then acknowledge. */
+  committed(peer: Peer, { tables, schema }: DocChange): void {
+    const ack = this.currentAck
+    const update = this.currentUpdate
+    const { ctx } = this
+    ctx.enqueue(async () => {
+      if (schema) {
+        await this.loader.syncSchema()
+        // Copies or definitions changed somewhere in the cluster (tableInfo's copy lists move).
+        ctx.node.systemEvent({ type: 'schema_replicated', from: peer.node ?? 'unknown' })
+      }
+      if (peer.reassert.size > 0) await this.partitions.reassert(peer, tables)
+      await this.screen.screen(peer.node ?? 'unknown', tables)
+      const invalid = await commitRemote(ctx, peer.node ?? 'unknown', tables)
+      if (invalid > 0) this.peers.reject(peer, new WebnesiaError('bad_update', `${String(invalid)} invalid records from ${peer.node ?? 'a peer'} were not applied`))
+      if (update) this.store.persist(update)
+      if (ack > 0) this.peers.send(peer, { kind: 'ack', ack })
+    })
+  }
+
+  /** Records written into a table this node holds must fit its definition. */
+  private validateValue(root: string, value: unknown): void {
+    if (!root.startsWith('t:')) return
+    const name = tableOfCookie(this.ctx.node, root.slice(2))
+    if (name === null) return
+    const def = this.ctx.node.catalog.get(name).def
+    for (const r of value as unknown[]) importRecord(def, decodeValue(r))
+    if (def.type !== 'bag' && (value as unknown[]).length !== 1) throw new WebnesiaError('bad_update', `${name}: a key of a set holds one record`)
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The conversation on one link (frames: wire.ts):
+ *
+ *     link up ──► HELLO(node id, apart pairs), SYNC1(state vector)
+ *     HELLO   ──► check the id; partitions.met; first HELLO on the link: node up, SYNC1 again
+ *                 (an earlier SYNC1 may have reached the peer while it was cut off)
+ *     SYNC1   ──► SYNC2(everything the state vector lacks)
+ *     SYNC2   ──► inbound.apply; the peer caught up (partitions: stop re-asserting)
+ *     UPDATE  ──► inbound.apply (its ack id is answered by an ACK once it is committed)
+ *     ACK     ──► acks.acked
+ *     local doc update ──► UPDATE(next ack id) to every peer, persisted
+ *     a peer's doc update ──► UPDATE(0) to every other peer (a partial mesh still converges)
+ *     every resyncMs ──► SYNC1 to every peer (anti-entropy: dropped messages come back)
+ *
+ * Anything malformed (a frame, a chunk, a state vector, an update, a HELLO with this node's id
+ * or a changed one) rejects the peer (`peer_rejected`, link closed) and changes nothing.
+ *
+ * @module
+ */
+import * as Y from 'yjs'
+import { WebnesiaError } from '../errors.js'
+import type { Acks } from './acks.js'
+import type { ReplicationContext } from './context.js'
+import type { DocStore } from './doc-store.js'
+import type { Inbound } from './inbound.js'
+import type { Partitions } from './partitions.js'
+import type { Peer, Peers } from './peers.js'
+import { decodeFrame, type Message } from './wire.js'
+
+/** The replication protocol of one node, over all its links. */
+export class Protocol {
+  constructor(
+    private readonly ctx: ReplicationContext,
+    private readonly peers: Peers,
+    private readonly partitions: Partitions,
+    private readonly inbound: Inbound,
+    private readonly acks: Acks,
+    private readonly store: DocStore,
+  ) {}
+
+  /** Opens the conversation on a link: HELLO, then SYNC1. */
+  greet(peer: Peer): void {
+    this.peers.send(peer, { kind: 'hello', node: this.ctx.self, apart: this.partitions.apartPairs() })
+    this.peers.send(peer, { kind: 'sync1', sv: Y.encodeStateVector(this.ctx.rdoc.doc) })
+  }
+
+  /** A frame arrived on a link. */
+  receive(peer: Peer, frame: Uint8Array): void {
+    if (peer.closed || peer.cut || this.ctx.stopped()) return
+    try {
+      const whole = peer.reasm.take(frame)
+      if (!whole) return
+      this.handle(peer, decodeFrame(whole))
+    } catch (e) {
+      this.peers.reject(peer, e)
+    }
+  }
+
+  /** Asks every peer for what this node lacks. */
+  resync(): void {
+    const sv = Y.encodeStateVector(this.ctx.rdoc.doc)
+    for (const p of this.peers) this.peers.send(p, { kind: 'sync1', sv })
+  }
+
+  /** The document changed (origin: LOCAL, or the Peer whose update it was). */
+  docUpdated(update: Uint8Array, from: Peer | null): void {
+    if (from === null) {
+      const ack = this.acks.next()
+      for (const p of this.peers) this.peers.send(p, { kind: 'update', update, ack })
+      this.store.persist(update)
+      return
+    }
+    for (const p of this.peers) if (p !== from) this.peers.send(p, { kind: 'update', update, ack: 0 })
+  }
+
+  private handle(peer: Peer, m: Message): void {
+    switch (m.kind) {
+      case 'hello':
+        this.hello(peer, m.node, m.apart)
+        break
+      case 'sync1': {
+        let update: Uint8Array
+        try {
+          update = Y.encodeStateAsUpdate(this.ctx.rdoc.doc, m.sv)
+        } catch {
+          throw new WebnesiaError('bad_update', 'malformed state vector')
+        }
+        this.peers.send(peer, { kind: 'sync2', update })
+        break
+      }
+      case 'sync2':
+        this.inbound.apply(peer, m.update, 0)
+        this.partitions.caughtUp(peer)
+        break
+      case 'update':
+        this.inbound.apply(peer, m.update, m.ack)
+        break
+      case 'ack':
+        this.acks.acked(peer, m.ack)
+        break
+    }
+  }
+
+  private hello(peer: Peer, node: string, apartPairs: string[]): void {
+    if (node === this.ctx.self) throw new WebnesiaError('bad_update', 'a peer claims this node id')
+    if (peer.node !== null && peer.node !== node) throw new WebnesiaError('bad_update', 'a peer changed its node id')
+    const first = peer.node === null
+    peer.node = node
+    this.partitions.met(peer, node, apartPairs)
+    if (first) {
+      this.peers.nodeUp(node)
+      this.peers.send(peer, { kind: 'sync1', sv: Y.encodeStateVector(this.ctx.rdoc.doc) })
+    }
+  }
+}
