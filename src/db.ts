@@ -20,7 +20,7 @@ import type { Row, SelectChunk, Transaction } from './txn/transaction.js'
 import { WriteSet } from './txn/write-set.js'
 import type { Session, JoinOptions } from './replication/session.js'
 import type { Replicator } from './replication/replicator.js'
-import { setRemotePolicy, type RemotePolicy } from './replication/policy.js'
+import { setRemotePolicy, type RemotePolicy } from './replication/remote-policy.js'
 import type { StorageType } from './schema/table-def.js'
 
 /** Options of {@link openDatabase}. */

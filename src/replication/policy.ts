@@ -28,28 +28,12 @@
  *
  * @module
  */
-import { WebnesiaError } from '../errors.js'
-import type { LocalNode } from '../node.js'
-import { checkTableName } from '../schema/table-def.js'
 import type { Rec } from '../storage/record.js'
 import { canonical, type Key } from '../storage/term.js'
 import { parseKeyString } from './codec.js'
 import { tableOfCookie, type ReplicationContext } from './context.js'
 import { docRecords } from './doc-commit.js'
 import { LOCAL } from './doc.js'
-
-/** A change a peer wants to make to one key. */
-export interface RemoteChange {
-  readonly table: string
-  readonly key: Key
-  /** The key's records as the peer has them (empty: the peer deleted the key). */
-  readonly records: readonly Rec[]
-  /** The key's records on this node now. */
-  readonly old: readonly Rec[]
-}
-
-/** What a node commits of its peers' changes to a table. */
-export type RemotePolicy = 'accept' | 'reject' | ((change: RemoteChange, peer: string) => boolean)
 
 /** Refusals of one key within {@link FIGHT_MS} of each other after which this node stops writing it back. */
 export const MAX_WRITE_BACKS = 8
@@ -58,27 +42,8 @@ export const FIGHT_MS = 10_000
 /** Attempts at reading a consistent local value before writing it back anyway. */
 const READ_TRIES = 5
 
-const policies = new WeakMap<LocalNode, Map<string, RemotePolicy>>()
-
-/**
- * Sets the policy for changes from peers to `table` in this tab (see the module comment).
- * @throws WebnesiaError `'bad_type'` for a bad table name, `'badarg'` for a bad policy (nothing changes)
- */
-export function setRemotePolicy(node: LocalNode, table: string, policy: RemotePolicy): void {
-  checkTableName(table)
-  if (policy !== 'accept' && policy !== 'reject' && typeof policy !== 'function') {
-    throw new WebnesiaError('badarg', `setRemotePolicy: ${table}: the policy is 'accept', 'reject' or a function`)
-  }
-  let m = policies.get(node)
-  if (!m) policies.set(node, (m = new Map<string, RemotePolicy>()))
-  if (policy === 'accept') m.delete(table)
-  else m.set(table, policy)
-}
-
-/** The policy for changes from peers to `table` ('accept' unless set). */
-export function remotePolicy(node: LocalNode, table: string): RemotePolicy {
-  return policies.get(node)?.get(table) ?? 'accept'
-}
+export { remotePolicy, setRemotePolicy, type RemoteChange, type RemotePolicy } from './remote-policy.js'
+import { remotePolicy, type RemoteChange, type RemotePolicy } from './remote-policy.js'
 
 interface Refused {
   table: string
