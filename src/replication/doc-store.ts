@@ -1,6 +1,7 @@
 /**
  * Persistence of replication state in the node's IndexedDB database (the only module of
- * `replication/` that reads or writes storage itself):
+ * `replication/` that writes storage itself; loader.ts reads disc_only_copies rows to reconcile
+ * and merge tables, through `node.conn` and `groupRows`):
  *
  *     store `ydoc`            autoIncrement → a Yjs update of the replication document; loaded
  *                             (merged) on start and compacted to one update when there were more
