@@ -24,6 +24,7 @@ import { unwrap, type IDBPTransaction } from 'idb'
 import { fire, Connection, FORMAT, LOG, META, SCHEMA, TABS } from './log/connection.js'
 import { applyDump, discWrites, DUMP_THRESHOLD, DUMPED, dumpedLsn, dumpLog, planStores, type DumpPlan } from './log/dumper.js'
 import { lastLogLsn, logKey, newId, readLog, type LogEntry, type LogRecord } from './log/entry.js'
+import { LogWriter } from './log/append.js'
 import { TabLink, type TabMessage, type TableSnapshot } from './log/tabs.js'
 import { readStore } from './storage/idb-table.js'
 import { adoptRecord, type Intent, type Rec } from './storage/record.js'
@@ -87,6 +88,11 @@ export class LocalNode {
   /** Set while replication runs in this tab: the nodes holding copies of a table, by storage type. */
   copiesOf: ((table: string) => Map<string, StorageType>) | null = null
   private readonly syncWaiters = new Map<string, (unreached: string[]) => void>()
+  /** The append protocol (log/append.ts): how this tab's commits and schema changes enter the log. */
+  readonly writer: LogWriter = new LogWriter(this, async (key) => {
+    const db = await this.conn.get()
+    return (await db.get(LOG, key)) as LogRecord | undefined
+  })
 
   constructor(readonly name: string) {
     this.conn = new Connection(name)

@@ -1,8 +1,9 @@
 /**
  * The commit log entry: one per committed change (a transaction, a dirty operation, a schema
- * change), written in the same IndexedDB transaction as the table writes it describes. The `log`
- * store holds one {@link LogRecord} per IndexedDB commit: the entries of a whole group commit,
- * under the LSN of its last entry (one put per group instead of one per transaction).
+ * change). The `log` store holds one {@link LogRecord} per commit: the entries of a whole group
+ * commit, under the LSN of its FIRST entry ({@link logKey}; one `add` per group instead of one per
+ * transaction), written by the append protocol (log/append.ts) in the transaction that also writes
+ * the disc_only_copies stores the entries change (disc_copies stores follow later: log/dumper.ts).
  *
  *     LogEntry {
  *       lsn:  number         log sequence number, dense: 1, 2, 3, ...
@@ -21,6 +22,8 @@
 import type { TableDef } from '../schema/table-def.js'
 import type { Intent, Rec } from '../storage/record.js'
 import type { Key } from '../storage/term.js'
+
+export { newId } from '../util/ids.js'
 
 /** The new state of one key of a table. */
 export interface PutOp {
@@ -67,14 +70,6 @@ export interface LogEntry {
   readonly tab: string
   readonly peer?: string
   readonly ops: readonly LogOp[]
-}
-
-let counter = 0
-/** A new unique id (commit ids, tab ids, transaction ids). */
-export function newId(prefix: string): string {
-  counter = (counter + 1) % 0x7fffffff
-  const rnd = typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID().slice(0, 13) : Math.random().toString(36).slice(2, 15)
-  return `${prefix}${rnd}${counter.toString(36)}`
 }
 
 /** What the `log` store holds under a key: the entries of one group commit, in LSN order. */

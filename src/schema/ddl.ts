@@ -32,11 +32,11 @@ type AnyStore = IDBPObjectStore<unknown, string[], string, 'versionchange'>
 async function schemaChange(node: LocalNode, table: string, change: Change): Promise<void> {
   node.check()
   for (let attempt = 0; ; attempt++) {
-    const cid = newId('s-')
-    let lsn = 0
+    // The commit id is registered before the upgrade: a catch-up reading the entry from the log
+    // first reports it as local.
+    let entry = node.writer.entry(0, [], undefined, 's-')
     try {
-      node.localCids.add(cid)
-      lsn = await node.conn.upgrade(async (db, tx) => {
+      entry = await node.conn.upgrade(async (db, tx) => {
         const last = await currentLsn(tx)
         if (last > node.applied) {
           const missed = await readLog(tx.objectStore(LOG), node.applied)
@@ -47,13 +47,15 @@ async function schemaChange(node: LocalNode, table: string, change: Change): Pro
         await dumpLog(tx)
         const current = (await tx.objectStore(SCHEMA).get(table)) as TableDef | undefined
         const ops = await change(db, tx, current)
-        const entry: LogEntry = { lsn: last + 1, cid, tab: node.tab, ops }
-        fire(tx.objectStore(LOG).add([entry], entry.lsn))
-        fire(tx.objectStore(META).put(entry.lsn, DUMPED))
-        return entry.lsn
+        const e: LogEntry = { ...entry, lsn: last + 1, ops }
+        // The version change excludes every other transaction: the append cannot collide, and
+        // its outcome is the upgrade's.
+        node.writer.append(tx.objectStore(LOG), [e])
+        fire(tx.objectStore(META).put(e.lsn, DUMPED))
+        return e
       })
     } catch (e) {
-      node.localCids.delete(cid)
+      node.writer.abandon([entry])
       if (e instanceof GapError && attempt < 3) {
         await node.reload()
         continue
@@ -61,12 +63,12 @@ async function schemaChange(node: LocalNode, table: string, change: Change): Pro
       throw e
     }
     try {
-      await node.catchUp()
-      await node.waitApplied(lsn)
+      // The upgrade applied every entry before this one (or a reload, since, loaded past it).
+      if (node.applied < entry.lsn - 1) await node.catchUp()
+      node.writer.publish([entry]) // skipped when a catch-up read it from the log first
     } finally {
-      node.localCids.delete(cid)
+      node.writer.abandon([entry])
     }
-    node.announce(lsn)
     return
   }
 }

@@ -25,7 +25,8 @@
 import type { IDBPTransaction } from 'idb'
 import { DatabaseClosedError, NoSuchTableError, WebnesiaError, mapStorageError } from '../errors.js'
 import { fire, LOG } from '../log/connection.js'
-import { logKey, newId, readLog, type LogEntry, type LogOp, type LogRecord, type PutOp } from '../log/entry.js'
+import type { Appended } from '../log/append.js'
+import { readLog, type LogEntry, type LogOp, type PutOp } from '../log/entry.js'
 import { GapError, type LocalNode } from '../node.js'
 import type { TableRuntime } from '../schema/catalog.js'
 import { storeName } from '../schema/table-def.js'
@@ -202,7 +203,6 @@ export class Committer {
         if (last) node.applyEntries(missed, last.lsn, 'tab')
       }
       let lsn = node.applied
-      let added: Promise<unknown> | null = null
       // 2. validate and resolve, request by request
       const group = new Overlay()
       // Keys written by this node's own requests in this group: a peer change read before them
@@ -225,7 +225,7 @@ export class Committer {
             continue
           }
           lsn++
-          const entry: LogEntry = peer ? { lsn, cid: newId('c-'), tab: node.tab, peer: peer.node, ops } : { lsn, cid: newId('c-'), tab: node.tab, ops }
+          const entry = node.writer.entry(lsn, ops, peer?.node)
           accepted.push({ p, entry, counters })
           group.absorb(mine)
           if (!peer) localKeys.absorb(mine)
@@ -235,34 +235,22 @@ export class Committer {
         }
       }
       // 3. write
+      let appended: Appended | null = null
       if (accepted.length > 0) {
         const entries = accepted.map((a) => a.entry)
-        for (const entry of entries) {
-          node.localCids.add(entry.cid)
-          for (const op of entry.ops) this.writeOp(tx, op)
-        }
-        added = tx.objectStore(LOG).add(entries, logKey(entries))
-        added.catch(() => undefined) // looked at below when the transaction fails
+        for (const entry of entries) for (const op of entry.ops) this.writeOp(tx, op)
+        appended = node.writer.append(tx.objectStore(LOG), entries)
       }
       // Speculating with nothing to write (read-only requests validated against disc_only
       // stores): the guess must still hold, so look for entries past `base`.
       if (speculate && accepted.length === 0 && (await readLog(tx.objectStore(LOG), base)).length > 0) {
         throw new SpeculationFailed('another tab committed first')
       }
-      try {
-        await done
-      } catch (e) {
-        // Our log record's key was taken: another tab committed since `base`. Nothing of this
-        // transaction landed (the add failed, so the IndexedDB transaction aborted).
-        const addError: unknown = added ? await added.then(() => null, (x: unknown) => x) : null
-        if ((addError as { name?: string } | null)?.name === 'ConstraintError') throw new SpeculationFailed('another tab committed first')
-        if (accepted.length === 0 || !(await this.landed(accepted[0]?.entry))) throw e
-      }
+      // Our log record's key taken: another tab committed since `base`. Nothing of this
+      // transaction landed (the add failed, so the IndexedDB transaction aborted).
+      if ((await node.writer.outcome(done, appended)) === 'collided') throw new SpeculationFailed('another tab committed first')
       // 4. apply, acknowledge, announce
-      for (const { entry } of accepted) {
-        node.applyEntry(entry, entry.peer !== undefined ? 'peer' : 'local')
-        node.localCids.delete(entry.cid)
-      }
+      node.writer.apply(accepted.map((a) => a.entry))
       node.dumpIfDue()
       for (const { p, entry, counters } of accepted) p.resolve({ lsn: entry.lsn, counters })
       for (const p of readOnly) p.resolve({ lsn: node.applied, counters: [] })
@@ -270,27 +258,15 @@ export class Committer {
         if (o === 'conflict') p.resolve('conflict')
         else p.reject(o.inner)
       }
-      if (accepted.length > 0) node.announce(lsn)
+      if (accepted.length > 0) node.writer.announce(lsn)
     } catch (e) {
-      for (const { entry } of accepted) node.localCids.delete(entry.cid)
+      node.writer.abandon(accepted.map((a) => a.entry))
       try {
         tx.abort()
       } catch {
         // already finished
       }
       throw e
-    }
-  }
-
-  /** True when the entry's commit id is in the log: the commit landed though no ack was seen. */
-  private async landed(entry: LogEntry | undefined): Promise<boolean> {
-    if (!entry) return false
-    try {
-      const db = await this.node.conn.get()
-      const found = (await db.get(LOG, entry.lsn)) as LogRecord | undefined
-      return found?.some((e) => e.cid === entry.cid) ?? false
-    } catch {
-      return false
     }
   }
 
