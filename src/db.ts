@@ -21,6 +21,8 @@ import { WriteSet } from './txn/write-set.js'
 import { Session, type JoinOptions } from './replication/session.js'
 import type { Replicator } from './replication/replicator.js'
 import type { StorageType } from './schema/table-def.js'
+import type { BackendFactory } from './backend/backend.js'
+import { idbBackend } from './backend/idb.js'
 
 /** Options of {@link openDatabase}. */
 export interface OpenOptions {
@@ -38,12 +40,22 @@ export interface OpenOptions {
  * await db.createTable('stock', { attributes: ['sku', 'count'] })
  */
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  return openDatabaseOn(idbBackend, opts)
+}
+
+/**
+ * {@link openDatabase} over another storage backend (backend/backend.ts): tests wrap the
+ * IndexedDB one in backend/faults.ts.
+ *
+ * @internal
+ */
+export async function openDatabaseOn(backend: BackendFactory, opts: OpenOptions): Promise<Database> {
   if (typeof opts !== 'object' || opts === null) throw new WebnesiaError('badarg', 'openDatabase: options must be an object')
   if (typeof opts.name !== 'string' || opts.name.length === 0) throw new WebnesiaError('badarg', 'openDatabase: name must be a non-empty string')
   if (opts.node !== undefined && (typeof opts.node !== 'string' || opts.node.length === 0)) {
     throw new WebnesiaError('badarg', 'openDatabase: node must be a non-empty string')
   }
-  const node = new LocalNode(opts.name)
+  const node = new LocalNode(opts.name, backend)
   try {
     await node.open(opts.node)
   } catch (e) {

@@ -20,8 +20,10 @@
 import { DatabaseClosedError, WebnesiaError, assert, mapStorageError } from './errors.js'
 import { Catalog } from './schema/catalog.js'
 import { storeName } from './schema/table-def.js'
-import { unwrap, type IDBPTransaction } from 'idb'
-import { fire, Connection, FORMAT, LOG, META, SCHEMA, TABS } from './log/connection.js'
+import { KeyRange, type BackendFactory, type BackendTx, type StorageBackend } from './backend/backend.js'
+import { idbBackend, idbConnection, type Connection } from './backend/idb.js'
+import { fire } from './backend/requests.js'
+import { createBaseStores, FORMAT, LOG, META, SCHEMA, TABS } from './log/connection.js'
 import { applyDump, discWrites, DUMP_THRESHOLD, DUMPED, dumpedLsn, dumpLog, planStores, type DumpPlan } from './log/dumper.js'
 import { lastLogLsn, logKey, newId, readLog, type LogEntry, type LogRecord } from './log/entry.js'
 import { LogWriter } from './log/append.js'
@@ -44,7 +46,8 @@ export class GapError extends Error {}
 
 /** One tab's runtime of the node. */
 export class LocalNode {
-  readonly conn: Connection
+  /** The node's durable storage (backend/backend.ts). */
+  readonly backend: StorageBackend
   readonly catalog: Catalog
   readonly subs = new Subscriptions()
   readonly tab = newId('tab-')
@@ -90,16 +93,27 @@ export class LocalNode {
   private readonly syncWaiters = new Map<string, (unreached: string[]) => void>()
   /** The append protocol (log/append.ts): how this tab's commits and schema changes enter the log. */
   readonly writer: LogWriter = new LogWriter(this, async (key) => {
-    const db = await this.conn.get()
-    return (await db.get(LOG, key)) as LogRecord | undefined
+    const tx = await this.backend.transaction([LOG], 'readonly')
+    return (await tx.store(LOG).get(key)) as LogRecord | undefined
   })
 
-  constructor(readonly name: string) {
-    this.conn = new Connection(name)
-    this.catalog = new Catalog(this.conn)
-    this.conn.onVersionChange = () => {
+  constructor(
+    readonly name: string,
+    backend: BackendFactory = idbBackend,
+  ) {
+    this.backend = backend(name, createBaseStores)
+    this.catalog = new Catalog(this.backend)
+    this.backend.onVersionChange = () => {
       this.requestCatchUp()
     }
+  }
+
+  /**
+   * The IndexedDB connection under the backend: replication (replication/) still keeps its own
+   * stores (`ydoc`, `meta.partition`) through it, not through the backend seam.
+   */
+  get conn(): Connection {
+    return idbConnection(this.backend)
   }
 
   /** Opens the node in this tab. */
@@ -123,25 +137,24 @@ export class LocalNode {
    * and registers the tab in `tabs` in the same transaction so the log is not truncated under it.
    */
   private async load(nodeOpt: string | undefined, first: boolean): Promise<void> {
-    const db = await this.conn.get()
-    const stores = [...db.objectStoreNames]
-    const tx = db.transaction(stores, 'readwrite', { durability: 'relaxed' })
-    let node = (await tx.objectStore(META).get('node')) as string | undefined
+    const stores = await this.backend.storeNames()
+    const tx = await this.backend.transaction(stores, 'readwrite', 'relaxed')
+    let node = (await tx.store(META).get('node')) as string | undefined
     if (node === undefined) {
       node = nodeOpt ?? newId('node-')
-      fire(tx.objectStore(META).put(node, 'node'))
+      fire(tx.store(META).put(node, 'node'))
     }
     const lsn = await currentLsn(tx)
     // The stores must hold every commit before they are read: dump the log into them first.
     await dumpLog(tx)
-    const defs = (await tx.objectStore(SCHEMA).getAll()) as TableDef[]
-    fire(tx.objectStore(TABS).put({ applied: lsn, at: Date.now() }, this.tab))
+    const defs = (await tx.store(SCHEMA).getAll()) as TableDef[]
+    fire(tx.store(TABS).put({ applied: lsn, at: Date.now() }, this.tab))
     const counts = new Map<string, number>()
     for (const def of defs) {
-      if (def.storage === 'disc_only_copies') counts.set(def.name, await tx.objectStore(storeName(def)).count())
+      if (def.storage === 'disc_only_copies') counts.set(def.name, await tx.store(storeName(def)).count())
     }
     const keepRam = first ? null : this.catalog
-    const fresh = new Catalog(this.conn)
+    const fresh = new Catalog(this.backend)
     for (const def of defs) {
       const rt = fresh.add(def, lsn)
       rt.discCount = counts.get(def.name) ?? 0
@@ -156,7 +169,7 @@ export class LocalNode {
       const mem = def.storage === 'disc_copies' ? fresh.get(def.name).mem : null
       if (!mem) continue
       reads.push(
-        readStore(unwrap(tx.objectStore(storeName(def))), def, (key, recs) => {
+        readStore(tx.store(storeName(def)), def, (key, recs) => {
           mem.apply({ key, old: [], recs }, 0)
         }).then(() => {
           mem.version = lsn
@@ -326,8 +339,8 @@ export class LocalNode {
     this.catching = (async () => {
       do {
         this.catchAgain = false
-        const db = await this.conn.get()
-        const entries = await readLog(db.transaction(LOG, 'readonly').store, this.applied)
+        const tx = await this.backend.transaction([LOG], 'readonly')
+        const entries = await readLog(tx.store(LOG), this.applied)
         const last = entries[entries.length - 1]
         if (!last) continue
         try {
@@ -475,8 +488,7 @@ export class LocalNode {
       const defs = new Map<string, TableDef>()
       for (const rt of this.catalog.tables.values()) if (rt.def.storage === 'disc_copies') defs.set(rt.def.name, rt.def)
       const plan: DumpPlan = { from: this.pendingFrom, upTo: this.applied, entries: this.pending.slice(), defs }
-      const db = await this.conn.get()
-      const tx = db.transaction([META, ...planStores(plan)], 'readwrite', { durability: 'strict' })
+      const tx = await this.backend.transaction([META, ...planStores(plan)], 'readwrite', 'strict')
       const dumped = await applyDump(tx, plan)
       await tx.done
       this.dumpedTo(dumped)
@@ -516,31 +528,28 @@ export class LocalNode {
     // where its next commit's log key should collide (see the committer's speculation).
     const alive = new Set(await this.link?.others())
     await this.dump().catch((e: unknown) => this.dumpFailed(e))
-    const db = await this.conn.get()
-    const tx = db.transaction([TABS, LOG, META], 'readwrite', { durability: 'relaxed' })
+    const tx = await this.backend.transaction([TABS, LOG, META], 'readwrite', 'relaxed')
     const dumped = await dumpedLsn(tx)
     this.dumpedTo(dumped)
     const now = Date.now()
-    const tabs = tx.objectStore(TABS)
+    const tabs = tx.store(TABS)
     // The tab reports no more than what the stores hold: a tab of an older webnesia (format 3,
     // which truncates by the tabs' reports alone) then never cuts entries the dumper still needs.
     const reported = Math.min(this.applied, dumped)
     fire(tabs.put({ applied: reported, at: now }, this.tab))
     let min = reported
-    let cursor = await tabs.openCursor()
-    while (cursor) {
-      const v = cursor.value as { applied: number; at: number }
-      if (cursor.key !== this.tab) {
-        if (alive.has(cursor.key as string) || now - v.at <= TAB_LEASE_MS) min = Math.min(min, v.applied)
-        else fire(cursor.delete())
+    for (const { key, value } of await tabs.entries(undefined, 'next', Infinity)) {
+      const v = value as { applied: number; at: number }
+      if (key !== this.tab) {
+        if (alive.has(key as string) || now - v.at <= TAB_LEASE_MS) min = Math.min(min, v.applied)
+        else fire(tabs.delete(key))
       }
-      cursor = await cursor.continue()
     }
     // Entries every live tab has applied and the stores hold go, but the last record stays: it
     // tells the current LSN.
-    const last = await tx.objectStore(LOG).openKeyCursor(null, 'prev')
-    const cut = Math.min(min, dumped, ((last?.key as number | undefined) ?? 0) - 1)
-    if (cut > 0) fire(tx.objectStore(LOG).delete(IDBKeyRange.upperBound(cut)))
+    const last = await tx.store(LOG).edgeKey(undefined, 'prev')
+    const cut = Math.min(min, dumped, ((last as number | undefined) ?? 0) - 1)
+    if (cut > 0) fire(tx.store(LOG).delete(KeyRange.upperBound(cut)))
     await tx.done
     this.reportedApplied = this.applied
   }
@@ -572,26 +581,25 @@ export class LocalNode {
     this.closed = true
     if (this.timer) clearInterval(this.timer)
     try {
-      const db = await this.conn.get().catch(() => null)
-      if (db) await db.delete(TABS, this.tab)
+      const tx = await this.backend.transaction([TABS], 'readwrite')
+      fire(tx.store(TABS).delete(this.tab))
+      await tx.done
     } catch {
       // best effort: the record expires with its lease
     }
     this.link?.close()
-    this.conn.close()
+    this.backend.close()
   }
 }
-
-type AnyTx = IDBPTransaction<unknown, string[], 'readwrite' | 'versionchange'>
 
 /**
  * The node's current LSN, read inside a readwrite transaction over every store: the last log
  * entry's, or `meta.lsn` where an older database kept it (format 2). A database of an older format
  * is migrated here, once; one of a newer format is refused.
  */
-export async function currentLsn(tx: AnyTx): Promise<number> {
-  const meta = tx.objectStore(META)
-  const log = tx.objectStore(LOG)
+export async function currentLsn(tx: BackendTx): Promise<number> {
+  const meta = tx.store(META)
+  const log = tx.store(LOG)
   const format = (await meta.get('format')) as number | undefined
   if (format !== undefined && format > FORMAT) {
     // Written by a newer webnesia: its log may mean something else. Refuse rather than corrupt it.
@@ -603,7 +611,7 @@ export async function currentLsn(tx: AnyTx): Promise<number> {
   const stored = ((await meta.get('lsn')) as number | undefined) ?? 0
   // `dumped` is always the last LSN of a log record; when it is at or past the key (first LSN) of
   // the last record, it is that record's last LSN: no need to read the record (a big one costs).
-  const lastKey = (await log.openKeyCursor(null, 'prev'))?.key as number | undefined
+  const lastKey = (await log.edgeKey(undefined, 'prev')) as number | undefined
   const dumped = ((await meta.get(DUMPED)) as number | undefined) ?? 0
   if (lastKey !== undefined && dumped >= lastKey) return Math.max(stored, dumped)
   return Math.max(stored, await lastLogLsn(log))
@@ -613,19 +621,17 @@ export async function currentLsn(tx: AnyTx): Promise<number> {
  * Brings a database of an older format to {@link FORMAT}: format 2 log records are re-keyed by
  * their first LSN, and the stores of formats 2 and 3 (written by every commit) hold the whole log.
  */
-async function migrate(tx: AnyTx, format: number): Promise<void> {
-  const meta = tx.objectStore(META)
-  const log = tx.objectStore(LOG)
+async function migrate(tx: BackendTx, format: number): Promise<void> {
+  const meta = tx.store(META)
+  const log = tx.store(LOG)
   if (format === 2) {
-    let cursor = await log.openCursor()
     const moved: LogRecord[] = []
-    while (cursor) {
-      const rec = cursor.value as LogRecord
-      if (rec.length > 0 && logKey(rec) !== cursor.key) {
+    for (const { key, value } of await log.entries(undefined, 'next', Infinity)) {
+      const rec = value as LogRecord
+      if (rec.length > 0 && logKey(rec) !== key) {
         moved.push(rec)
-        fire(cursor.delete())
+        fire(log.delete(key))
       }
-      cursor = await cursor.continue()
     }
     for (const rec of moved) fire(log.put(rec, logKey(rec)))
   }

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { KeyRange, type Store } from '../backend/backend.js'
 import type { TableDef } from '../schema/table-def.js'
 import type { Intent, Rec } from '../storage/record.js'
 import type { Key } from '../storage/term.js'
@@ -92,14 +93,14 @@ export function logKey(entries: LogRecord): number {
  * records), so the records needed are those keyed after it; a record missing at the start shows
  * as a gap to the caller (`LocalNode.applyEntries`), which reloads.
  */
-export async function readLog(store: { getAll(range: IDBKeyRange): Promise<unknown[]> }, after: number): Promise<LogEntry[]> {
-  const records = (await store.getAll(IDBKeyRange.lowerBound(after, true))) as LogRecord[]
+export async function readLog(store: Pick<Store, 'getAll'>, after: number): Promise<LogEntry[]> {
+  const records = (await store.getAll(KeyRange.lowerBound(after, true))) as LogRecord[]
   return records.flat()
 }
 
 /** The LSN of the last entry of the log (0 when empty). */
-export async function lastLogLsn(store: { openCursor(range: null, direction: 'prev'): Promise<{ value: unknown } | null> }): Promise<number> {
-  const cursor = await store.openCursor(null, 'prev')
-  const rec = cursor?.value as LogRecord | undefined
+export async function lastLogLsn(store: Pick<Store, 'entries'>): Promise<number> {
+  const [last] = await store.entries(undefined, 'prev', 1)
+  const rec = last?.value as LogRecord | undefined
   return rec?.[rec.length - 1]?.lsn ?? 0
 }

@@ -22,9 +22,10 @@
  *
  * @module
  */
-import type { IDBPTransaction } from 'idb'
+import type { BackendTx } from '../backend/backend.js'
+import { fire } from '../backend/requests.js'
 import { DatabaseClosedError, NoSuchTableError, WebnesiaError, mapStorageError } from '../errors.js'
-import { fire, LOG } from '../log/connection.js'
+import { LOG } from '../log/connection.js'
 import type { Appended } from '../log/append.js'
 import { readLog, type LogEntry, type LogOp, type PutOp } from '../log/entry.js'
 import { GapError, type LocalNode } from '../node.js'
@@ -71,7 +72,7 @@ interface Pending {
   reject: (e: unknown) => void
 }
 
-type Tx = IDBPTransaction<unknown, string[], 'readwrite'>
+type Tx = BackendTx
 
 /** A speculative flush found that another tab committed first: redo it without speculating. */
 class SpeculationFailed extends Error {}
@@ -188,8 +189,7 @@ export class Committer {
       if (p.req.reads) for (const t of p.req.reads.discOnly) tables.add(t)
       if (p.req.peer) for (const t of p.req.peer.keys.keys()) tables.add(t)
     }
-    const db = await node.conn.get()
-    const tx = db.transaction([LOG, ...node.storesOf(tables)], 'readwrite', { durability: 'strict' })
+    const tx = await node.backend.transaction([LOG, ...node.storesOf(tables)], 'readwrite', 'strict')
     const done = tx.done
     done.catch(() => undefined)
     const accepted: { p: Pending; entry: LogEntry; counters: number[] }[] = []
@@ -198,7 +198,7 @@ export class Committer {
       //    with a ConstraintError if another tab committed since `base`)
       const base = node.applied
       if (!speculate) {
-        const missed = await readLog(tx.objectStore(LOG), node.applied)
+        const missed = await readLog(tx.store(LOG), node.applied)
         const last = missed[missed.length - 1]
         if (last) node.applyEntries(missed, last.lsn, 'tab')
       }
@@ -239,11 +239,11 @@ export class Committer {
       if (accepted.length > 0) {
         const entries = accepted.map((a) => a.entry)
         for (const entry of entries) for (const op of entry.ops) this.writeOp(tx, op)
-        appended = node.writer.append(tx.objectStore(LOG), entries)
+        appended = node.writer.append(tx.store(LOG), entries)
       }
       // Speculating with nothing to write (read-only requests validated against disc_only
       // stores): the guess must still hold, so look for entries past `base`.
-      if (speculate && accepted.length === 0 && (await readLog(tx.objectStore(LOG), base)).length > 0) {
+      if (speculate && accepted.length === 0 && (await readLog(tx.store(LOG), base)).length > 0) {
         throw new SpeculationFailed('another tab committed first')
       }
       // Our log record's key taken: another tab committed since `base`. Nothing of this
@@ -275,7 +275,7 @@ export class Committer {
     if (op.k === 'schema') return
     const rt = this.node.catalog.tables.get(op.t)
     if (rt?.def.storage !== 'disc_only_copies') return
-    const store = tx.objectStore(storeName(rt.def))
+    const store = tx.store(storeName(rt.def))
     if (op.k === 'clear') fire(store.clear())
     else writeChange(store, rt.def, op)
   }
@@ -286,7 +286,7 @@ export class Committer {
     const o = mine.get(t, key) ?? group.get(t, key)
     if (o !== undefined) return o
     if (rt.mem) return rt.mem.readSync(key)
-    const rows = await tx.objectStore(storeName(rt.def)).getAll(keyRange(rt.def, key))
+    const rows = await tx.store(storeName(rt.def)).getAll(keyRange(rt.def, key))
     return rows.map((r) => adoptRecord(r as Record<string, unknown>))
   }
 
@@ -304,7 +304,7 @@ export class Committer {
       if (rt.mem) {
         if ((rt.mem.slot(r.key)?.v ?? 0) !== r.v) return false
       } else {
-        const rows = await tx.objectStore(storeName(rt.def)).getAll(keyRange(rt.def, r.key))
+        const rows = await tx.store(storeName(rt.def)).getAll(keyRange(rt.def, r.key))
         if (canonical(rows.map((x) => adoptRecord(x as Record<string, unknown>))) !== r.v) return false
       }
     }
