@@ -100,6 +100,8 @@ export class Replicator {
   private persistTimer: ReturnType<typeof setTimeout> | null = null
   private resyncTimer: ReturnType<typeof setInterval> | null = null
   private stopped = false
+  /** Withdraws this replicator's hooks and services from the node (node/hooks.ts). */
+  private readonly unhook: (() => void)[] = []
   private readonly copyType: StorageType
   private readonly opts: ReplicatorOptions
 
@@ -161,9 +163,11 @@ export class Replicator {
     this.rdoc.doc.on('afterTransaction', (tr: Y.Transaction) => {
       this.afterTransaction(tr)
     })
-    node.onApplied = (entry) => {
-      this.onLocalEntry(entry)
-    }
+    this.unhook.push(
+      node.hooks.onApplied((entry) => {
+        this.onLocalEntry(entry)
+      }),
+    )
     // Entries applied while reconcile awaits reads enter the doc through onApplied; a pass that
     // overlapped them may have written an older value over theirs: run again until none did.
     for (;;) {
@@ -171,7 +175,7 @@ export class Replicator {
       await this.reconcile()
       if (node.applied === at) break
     }
-    node.replicated = (lsn) => this.waitReplicated(lsn)
+    this.unhook.push(node.hooks.provide('replicated', (lsn) => this.waitReplicated(lsn)))
     // Tables the document knows and this node has no copy of yet.
     this.enqueue(() => this.syncSchema())
     const every = this.opts.resyncMs ?? 5000
@@ -188,8 +192,7 @@ export class Replicator {
     if (this.stopped) return
     this.stopped = true
     if (this.resyncTimer) clearInterval(this.resyncTimer)
-    this.node.onApplied = null
-    this.node.replicated = null
+    for (const off of this.unhook.splice(0)) off()
     for (const p of [...this.peers]) {
       p.pipe.close()
       this.dropPeer(p)

@@ -89,8 +89,8 @@ export class Session {
     })
     this.replicator = r
     await r.start()
-    this.node.peers = () => r.connected()
-    this.node.copiesOf = (t) => r.rdoc.copiesOf(t)
+    this.node.hooks.provide('peers', () => r.connected())
+    this.node.hooks.provide('copiesOf', (t) => r.rdoc.copiesOf(t))
     const attach = (pipe: Pipe): void => {
       r.attach(pipe)
     }
@@ -147,8 +147,8 @@ export class Session {
     this.replicator = null
     if (r) {
       await r.stop()
-      this.node.peers = null
-      this.node.copiesOf = null
+      this.node.hooks.withdraw('peers')
+      this.node.hooks.withdraw('copiesOf')
     }
   }
 

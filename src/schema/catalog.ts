@@ -81,6 +81,10 @@ export class Catalog {
   remove(name: string): void {
     this.tables.delete(name)
   }
+  /** A new, empty catalog over the same storage. */
+  empty(): Catalog {
+    return new Catalog(this.backend)
+  }
   defs(): TableDef[] {
     return [...this.tables.values()].map((t) => t.def)
   }

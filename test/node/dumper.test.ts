@@ -35,7 +35,7 @@ async function raw(name: string, table: string): Promise<{ rows: unknown[]; dump
 }
 
 interface Internals {
-  local: { applied: number; dumping: Promise<number> | null }
+  local: { applied: number; dumps: { dumping: Promise<number> | null } }
 }
 const internals = (db: Database): Internals['local'] => (db as unknown as Internals).local
 
@@ -112,10 +112,10 @@ it(`a tab whose commits wrote ${String(DUMP_THRESHOLD)} keys dumps without being
     for (let k = 0; k < DUMP_THRESHOLD - 1; k++) await t.write('kv', { k, v: k })
   })
   await tick()
-  expect(internals(db).dumping).toBeNull()
+  expect(internals(db).dumps.dumping).toBeNull()
   await db.dirtyWrite('kv', { k: -1, v: 0 })
   await tick() // the dump starts in a task of its own
-  const dumping = internals(db).dumping
+  const dumping = internals(db).dumps.dumping
   expect(dumping).not.toBeNull()
   await dumping
   expect((await raw(name, 'kv')).rows.length).toBe(DUMP_THRESHOLD)
@@ -168,8 +168,8 @@ it('a tab reports no more than the stores hold, so an older tab truncating by th
   await a.createTable('kv', { attributes: ['k', 'v'] })
   for (let k = 0; k < 5; k++) await a.dirtyWrite('kv', { k, v: k })
   // The dump fails (say, the disc is full): the log holds the only copy of the writes.
-  const local = (a as unknown as { local: { dump: () => Promise<number>; housekeeping: () => Promise<void> } }).local
-  local.dump = () => Promise.resolve(0)
+  const local = (a as unknown as { local: { dumps: { dump: () => Promise<number> }; housekeeping: () => Promise<void> } }).local
+  local.dumps.dump = () => Promise.resolve(0)
   await local.housekeeping()
   // A format-3 tab's truncation: every log record below what all tabs report, but the last.
   const idb = await openDB(`webnesia:${name}`)
