@@ -20,7 +20,7 @@
  * @module
  */
 import { newId } from '../util/ids.js'
-import type { Origin } from '../events/subscriptions.js'
+import type { Origin } from '../log/entry.js'
 import { logKey, type LogEntry, type LogOp, type LogRecord } from './entry.js'
 
 /** What the writer needs of the tab it writes for (the node's applier). */

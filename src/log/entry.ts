@@ -64,6 +64,9 @@ export interface SchemaOp {
 
 export type LogOp = PutOp | ClearOp | SchemaOp
 
+/** Where an applied entry came from: this tab, another tab of the node, or a peer node. */
+export type Origin = 'local' | 'tab' | 'peer'
+
 /** One committed change. */
 export interface LogEntry {
   readonly lsn: number

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { TabLink, TabMessage, TableSnapshot } from '../log/tabs.js'
+import type { TabLink, TabMessage, TableSnapshot } from './tab-link.js'
 import type { Catalog } from '../schema/catalog.js'
 import { adoptRecord, type Rec } from '../storage/record.js'
 import type { Key } from '../storage/term.js'

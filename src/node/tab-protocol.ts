@@ -7,7 +7,7 @@
  * @module
  */
 import type { Subscriptions, SystemEvent } from '../events/subscriptions.js'
-import { TabLink, type TabMessage } from '../log/tabs.js'
+import { TabLink, type TabMessage } from './tab-link.js'
 import { newId } from '../util/ids.js'
 import type { Applier } from './applier.js'
 import type { NodeHooks } from './hooks.js'

@@ -247,4 +247,4 @@ it('a load reads the stores in chunks: a bag key whose rows span two chunks keep
   expect((await b.dirtyRead('tags', 2)).length).toBe(3000)
   expect(b.tableInfo('kv', 'size')).toBe(5000)
   expect(await b.dirtyRead('kv', 4999)).toEqual([{ k: 4999, v: 4999 }])
-})
+}, 60_000) // 11,000 writes and a load: slow on a loaded machine, not stuck
