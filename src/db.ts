@@ -137,7 +137,7 @@ export class Database {
    * The replication engine while this tab runs it (null otherwise): connected peers, the fault
    * hook (`faults.set`, `partition`, `heal`) and `resync`, for tests and tools.
    */
-  get replication(): Replicator | null {
+  get replication(): ReplicationControl | null {
     return this.session?.replicator ?? null
   }
 
@@ -160,7 +160,7 @@ export class Database {
     if (storage !== null && storage !== 'ram_copies' && storage !== 'disc_copies' && storage !== 'disc_only_copies') {
       throw new WebnesiaError('bad_type', `unknown storage type ${String(storage)}`)
     }
-    const r = this.replication
+    const r = this.session?.replicator ?? null
     if (r) {
       await r.setCopy(table, node, storage)
       return
@@ -426,3 +426,9 @@ export class Database {
     return fn()
   }
 }
+
+/**
+ * The replication this tab runs while it leads a joined node, as tests and tools see it: its
+ * peers, and the fault and partition controls. The replicator's other methods are internal.
+ */
+export type ReplicationControl = Pick<Replicator, 'self' | 'connected' | 'attach' | 'faults' | 'partition' | 'heal' | 'idle' | 'resync' | 'sendRaw'>
