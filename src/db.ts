@@ -22,6 +22,8 @@ import type { Session, JoinOptions } from './replication/session.js'
 import type { Replicator } from './replication/replicator.js'
 import { setRemotePolicy, type RemotePolicy } from './replication/remote-policy.js'
 import type { StorageType } from './schema/table-def.js'
+import type { BackendFactory } from './backend/backend.js'
+import { idbBackend } from './backend/idb.js'
 
 /** Options of {@link openDatabase}. */
 export interface OpenOptions {
@@ -39,12 +41,22 @@ export interface OpenOptions {
  * await db.createTable('stock', { attributes: ['sku', 'count'] })
  */
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  return openDatabaseOn(idbBackend, opts)
+}
+
+/**
+ * {@link openDatabase} over another storage backend (backend/backend.ts): tests wrap the
+ * IndexedDB one in backend/faults.ts.
+ *
+ * @internal
+ */
+export async function openDatabaseOn(backend: BackendFactory, opts: OpenOptions): Promise<Database> {
   if (typeof opts !== 'object' || opts === null) throw new WebnesiaError('badarg', 'openDatabase: options must be an object')
   if (typeof opts.name !== 'string' || opts.name.length === 0) throw new WebnesiaError('badarg', 'openDatabase: name must be a non-empty string')
   if (opts.node !== undefined && (typeof opts.node !== 'string' || opts.node.length === 0)) {
     throw new WebnesiaError('badarg', 'openDatabase: node must be a non-empty string')
   }
-  const node = new LocalNode(opts.name)
+  const node = new LocalNode(opts.name, backend)
   try {
     await node.open(opts.node)
   } catch (e) {
@@ -130,7 +142,7 @@ export class Database {
    * The replication engine while this tab runs it (null otherwise): connected peers, the fault
    * hook (`faults.set`, `partition`, `heal`) and `resync`, for tests and tools.
    */
-  get replication(): Replicator | null {
+  get replication(): ReplicationControl | null {
     return this.session?.replicator ?? null
   }
 
@@ -166,7 +178,7 @@ export class Database {
     if (storage !== null && storage !== 'ram_copies' && storage !== 'disc_copies' && storage !== 'disc_only_copies') {
       throw new WebnesiaError('bad_type', `unknown storage type ${String(storage)}`)
     }
-    const r = this.replication
+    const r = this.session?.replicator ?? null
     if (r) {
       await r.setCopy(table, node, storage)
       return
@@ -432,3 +444,9 @@ export class Database {
     return fn()
   }
 }
+
+/**
+ * The replication this tab runs while it leads a joined node, as tests and tools see it: its
+ * peers, and the fault and partition controls. The replicator's other methods are internal.
+ */
+export type ReplicationControl = Pick<Replicator, 'self' | 'connected' | 'attach' | 'faults' | 'partition' | 'heal' | 'idle' | 'resync' | 'sendRaw'>

@@ -10,12 +10,12 @@
  * @module
  */
 import type { ErrorCode } from '../errors.js'
-import { intentsOf, type LogEntry, type PutOp } from '../log/entry.js'
+import { intentsOf, type LogEntry, type Origin, type PutOp } from '../log/entry.js'
 import { applyIntent, exportRecord, exportRecords, type Rec } from '../storage/record.js'
 import type { Key } from '../storage/term.js'
 
 /** Where a change came from, seen from the receiving tab. */
-export type Origin = 'local' | 'tab' | 'peer'
+export type { Origin }
 
 /** A simple table event. */
 export type TableEvent =

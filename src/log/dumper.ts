@@ -28,11 +28,12 @@
  *
  * @module
  */
-import type { IDBPTransaction } from 'idb'
+import type { BackendTx } from '../backend/backend.js'
+import { fire } from '../backend/requests.js'
 import { WebnesiaError } from '../errors.js'
 import { storeName, type TableDef } from '../schema/table-def.js'
 import { writeChange } from '../storage/idb-table.js'
-import { fire, LOG, META, SCHEMA } from './connection.js'
+import { LOG, META, SCHEMA } from './connection.js'
 import { readLog, type LogEntry } from './entry.js'
 
 /** The `meta` key of the LSN up to which the disc_copies stores reflect the log. */
@@ -44,8 +45,6 @@ export const DUMPED = 'dumped'
  */
 export const DUMP_THRESHOLD = 1000
 
-type AnyTx = IDBPTransaction<unknown, string[], 'readwrite' | 'versionchange'>
-
 /** The writes of an entry that a dump will make: puts and clears of disc_copies tables. */
 export function discWrites(entry: LogEntry, isDiscCopies: (table: string) => boolean): number {
   let n = 0
@@ -54,8 +53,8 @@ export function discWrites(entry: LogEntry, isDiscCopies: (table: string) => boo
 }
 
 /** The LSN up to which the disc_copies stores reflect the log (read inside `tx`). */
-export async function dumpedLsn(tx: AnyTx | ReadTx): Promise<number> {
-  return ((await tx.objectStore(META).get(DUMPED)) as number | undefined) ?? 0
+export async function dumpedLsn(tx: BackendTx): Promise<number> {
+  return ((await tx.store(META).get(DUMPED)) as number | undefined) ?? 0
 }
 
 /**
@@ -71,8 +70,6 @@ export interface DumpPlan {
   readonly defs: ReadonlyMap<string, TableDef>
 }
 
-type ReadTx = IDBPTransaction<unknown, string[], 'readonly' | 'readwrite' | 'versionchange'>
-
 /** The object stores a plan writes. */
 export function planStores(plan: DumpPlan): string[] {
   const stores = new Set<string>()
@@ -81,16 +78,16 @@ export function planStores(plan: DumpPlan): string[] {
 }
 
 /** Reads what a dump has to do from the log, inside `tx` (over `meta`, `schema` and `log`). */
-export async function planFromLog(tx: ReadTx): Promise<DumpPlan> {
+export async function planFromLog(tx: BackendTx): Promise<DumpPlan> {
   const from = await dumpedLsn(tx)
-  const entries = await readLog(tx.objectStore(LOG), from)
+  const entries = await readLog(tx.store(LOG), from)
   const first = entries[0]
   if (first && first.lsn !== from + 1) {
     throw new WebnesiaError('storage', `the log starts at ${String(first.lsn)}, after the dump at ${String(from)}`)
   }
   const defs = new Map<string, TableDef>()
   if (entries.length > 0) {
-    for (const def of (await tx.objectStore(SCHEMA).getAll()) as TableDef[]) if (def.storage === 'disc_copies') defs.set(def.name, def)
+    for (const def of (await tx.store(SCHEMA).getAll()) as TableDef[]) if (def.storage === 'disc_copies') defs.set(def.name, def)
   }
   return { from, upTo: entries[entries.length - 1]?.lsn ?? from, entries, defs }
 }
@@ -100,7 +97,7 @@ export async function planFromLog(tx: ReadTx): Promise<DumpPlan> {
  * `meta.dumped` as it is now (another dump may have gone first), then moves `dumped` to the
  * plan's `upTo`. Returns the new `dumped` LSN.
  */
-export async function applyDump(tx: AnyTx, plan: DumpPlan): Promise<number> {
+export async function applyDump(tx: BackendTx, plan: DumpPlan): Promise<number> {
   const dumped = await dumpedLsn(tx)
   if (dumped >= plan.upTo) return dumped
   if (dumped < plan.from) {
@@ -112,12 +109,12 @@ export async function applyDump(tx: AnyTx, plan: DumpPlan): Promise<number> {
       if (op.k === 'schema') throw new WebnesiaError('storage', `schema entry ${String(entry.lsn)} after the dump at ${String(dumped)}`)
       const def = plan.defs.get(op.t)
       if (!def) continue
-      const store = tx.objectStore(storeName(def))
+      const store = tx.store(storeName(def))
       if (op.k === 'clear') fire(store.clear())
       else writeChange(store, def, op)
     }
   }
-  fire(tx.objectStore(META).put(plan.upTo, DUMPED))
+  fire(tx.store(META).put(plan.upTo, DUMPED))
   return plan.upTo
 }
 
@@ -125,6 +122,6 @@ export async function applyDump(tx: AnyTx, plan: DumpPlan): Promise<number> {
  * Dumps in one transaction (readwrite over `meta`, `schema`, `log` and every disc_copies store):
  * how a loading tab and a schema change do it. Returns the new `dumped` LSN.
  */
-export async function dumpLog(tx: AnyTx): Promise<number> {
+export async function dumpLog(tx: BackendTx): Promise<number> {
   return applyDump(tx, await planFromLog(tx))
 }

@@ -1,8 +1,9 @@
 /**
  * The commit log entry: one per committed change (a transaction, a dirty operation, a schema
- * change), written in the same IndexedDB transaction as the table writes it describes. The `log`
- * store holds one {@link LogRecord} per IndexedDB commit: the entries of a whole group commit,
- * under the LSN of its last entry (one put per group instead of one per transaction).
+ * change). The `log` store holds one {@link LogRecord} per commit: the entries of a whole group
+ * commit, under the LSN of its FIRST entry ({@link logKey}; one `add` per group instead of one per
+ * transaction), written by the append protocol (log/append.ts) in the transaction that also writes
+ * the disc_only_copies stores the entries change (disc_copies stores follow later: log/dumper.ts).
  *
  *     LogEntry {
  *       lsn:  number         log sequence number, dense: 1, 2, 3, ...
@@ -18,9 +19,12 @@
  *
  * @module
  */
+import { KeyRange, type Store } from '../backend/backend.js'
 import type { TableDef } from '../schema/table-def.js'
 import type { Intent, Rec } from '../storage/record.js'
 import type { Key } from '../storage/term.js'
+
+export { newId } from '../util/ids.js'
 
 /** The new state of one key of a table. */
 export interface PutOp {
@@ -60,6 +64,9 @@ export interface SchemaOp {
 
 export type LogOp = PutOp | ClearOp | SchemaOp
 
+/** Where an applied entry came from: this tab, another tab of the node, or a peer node. */
+export type Origin = 'local' | 'tab' | 'peer'
+
 /** One committed change. */
 export interface LogEntry {
   readonly lsn: number
@@ -67,14 +74,6 @@ export interface LogEntry {
   readonly tab: string
   readonly peer?: string
   readonly ops: readonly LogOp[]
-}
-
-let counter = 0
-/** A new unique id (commit ids, tab ids, transaction ids). */
-export function newId(prefix: string): string {
-  counter = (counter + 1) % 0x7fffffff
-  const rnd = typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID().slice(0, 13) : Math.random().toString(36).slice(2, 15)
-  return `${prefix}${rnd}${counter.toString(36)}`
 }
 
 /** What the `log` store holds under a key: the entries of one group commit, in LSN order. */
@@ -97,14 +96,14 @@ export function logKey(entries: LogRecord): number {
  * records), so the records needed are those keyed after it; a record missing at the start shows
  * as a gap to the caller (`LocalNode.applyEntries`), which reloads.
  */
-export async function readLog(store: { getAll(range: IDBKeyRange): Promise<unknown[]> }, after: number): Promise<LogEntry[]> {
-  const records = (await store.getAll(IDBKeyRange.lowerBound(after, true))) as LogRecord[]
+export async function readLog(store: Pick<Store, 'getAll'>, after: number): Promise<LogEntry[]> {
+  const records = (await store.getAll(KeyRange.lowerBound(after, true))) as LogRecord[]
   return records.flat()
 }
 
 /** The LSN of the last entry of the log (0 when empty). */
-export async function lastLogLsn(store: { openCursor(range: null, direction: 'prev'): Promise<{ value: unknown } | null> }): Promise<number> {
-  const cursor = await store.openCursor(null, 'prev')
-  const rec = cursor?.value as LogRecord | undefined
+export async function lastLogLsn(store: Pick<Store, 'entries'>): Promise<number> {
+  const [last] = await store.entries(undefined, 'prev', 1)
+  const rec = last?.value as LogRecord | undefined
   return rec?.[rec.length - 1]?.lsn ?? 0
 }

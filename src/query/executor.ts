@@ -2,7 +2,7 @@
  * Runs a compiled pattern or match specification over a table through an access context.
  *
  * The planner decides where candidates come from (key lookup, secondary index, key-prefix range
- * on an ordered_set, or a full scan); candidates are read through the {@link Access} so a
+ * on an ordered_set, or a full scan); candidates are read through the {@link RecordSource} so a
  * transaction sees its own writes and records what it read, then each goes through the
  * compiled matcher. Results are produced in batches, which is what makes a chunked select hold
  * O(n) records per chunk on every storage type.
@@ -12,13 +12,22 @@
 import type { TableRuntime } from '../schema/catalog.js'
 import type { Bounds } from '../storage/key-store.js'
 import { exportRecord, keyOf, type Rec } from '../storage/record.js'
-import { compareKeys } from '../storage/term.js'
-import type { Access } from '../txn/access.js'
+import { compareKeys, type Key } from '../storage/term.js'
 import { NO_MATCH, type Matcher } from './matcher.js'
 import { planQuery, prefixRange, type Plan } from './planner.js'
 
+/**
+ * Where a query reads its candidates: a transaction's merged view (txn/access.ts `Access`
+ * implements it), so transactions see their own writes and record what they read.
+ */
+export interface RecordSource {
+  read(rt: TableRuntime, key: Key): Promise<readonly Rec[]>
+  indexRead(rt: TableRuntime, attr: string, value: unknown): Promise<readonly Rec[]>
+  scan(rt: TableRuntime, bounds: Bounds, reverse: boolean, batch: number): AsyncIterable<readonly Rec[]>
+}
+
 /** Candidate records for a plan, in term order of keys, in batches. */
-async function* candidates(access: Access, rt: TableRuntime, plan: Plan, batch: number): AsyncGenerator<readonly Rec[]> {
+async function* candidates(access: RecordSource, rt: TableRuntime, plan: Plan, batch: number): AsyncGenerator<readonly Rec[]> {
   switch (plan.kind) {
     case 'lookup':
       for (const key of plan.keys) {
@@ -56,7 +65,7 @@ function exportResult(result: unknown, rec: Rec): unknown {
  * The results of `matcher` over table `rt`, in batches of about `batch` results (never empty).
  * Planning happens once, up front.
  */
-export async function* runQuery(access: Access, rt: TableRuntime, matcher: Matcher, batch: number): AsyncGenerator<unknown[]> {
+export async function* runQuery(access: RecordSource, rt: TableRuntime, matcher: Matcher, batch: number): AsyncGenerator<unknown[]> {
   const plan = planQuery(rt.def, matcher)
   let out: unknown[] = []
   for await (const recs of candidates(access, rt, plan, batch)) {
@@ -73,7 +82,7 @@ export async function* runQuery(access: Access, rt: TableRuntime, matcher: Match
 }
 
 /** Every result of `matcher` over `rt`. */
-export async function collect(access: Access, rt: TableRuntime, matcher: Matcher): Promise<unknown[]> {
+export async function collect(access: RecordSource, rt: TableRuntime, matcher: Matcher): Promise<unknown[]> {
   const all: unknown[] = []
   for await (const b of runQuery(access, rt, matcher, 1000)) for (const r of b) all.push(r)
   return all
@@ -91,7 +100,7 @@ export class SelectContinuation {
     private readonly results: AsyncGenerator<unknown[]>,
     private readonly n: number,
     /** @internal The context the continuation belongs to (checked by `selectContinue`). */
-    readonly owner: Access,
+    readonly owner: RecordSource,
   ) {}
 
   /** The next chunk of at most n results, or null at the end. @internal */

@@ -1,12 +1,12 @@
 /**
  * Where replication plugs into the {@link LocalNode}: the ONLY module of `replication/` that
- * writes the node's slots. Everything else reads the node through its methods (catalog,
- * `systemEvent`, `catchUp`, `waitApplied`, …).
+ * registers with the node's hook registry (node/hooks.ts). Everything else reads the node through
+ * its methods (catalog, `systemEvent`, `catchUp`, `waitApplied`, …).
  *
- *     node.onApplied  ◄── followLog       every applied entry, in LSN order (local → document)
- *     node.replicated ◄── serveSync       syncTransaction: wait for the peers' acknowledgements
- *     node.peers      ◄── publishCluster  systemInfo('running_db_nodes'), …
- *     node.copiesOf   ◄── publishCluster  tableInfo's cluster-wide copy lists
+ *     hooks.onApplied            ◄── followLog       every applied entry, in LSN order (local → document)
+ *     hooks.provide('replicated') ◄── serveSync      syncTransaction: wait for the peers' acknowledgements
+ *     hooks.provide('peers')     ◄── publishCluster  systemInfo('running_db_nodes'), …
+ *     hooks.provide('copiesOf')  ◄── publishCluster  tableInfo's cluster-wide copy lists
  *     node.copying    ◄── copyAbandoned   a table copy that failed is no longer in progress
  *     node.lastLeaderBeat ──► leaderBeat  (session.ts) when the replicating tab last said it lives
  *     node.announceLeader ◄── announce    (session.ts) this tab replicates, or stopped
@@ -17,22 +17,32 @@ import type { LogEntry } from '../log/entry.js'
 import type { LocalNode } from '../node.js'
 import type { StorageType } from '../schema/table-def.js'
 
+const following = new WeakMap<LocalNode, (() => void)[]>()
+
+function remember(node: LocalNode, off: () => void): void {
+  let offs = following.get(node)
+  if (!offs) following.set(node, (offs = []))
+  offs.push(off)
+}
+
 /** Calls `onEntry` after each log entry the node applies, in LSN order. */
 export function followLog(node: LocalNode, onEntry: (entry: LogEntry) => void): void {
-  node.onApplied = (entry) => {
-    onEntry(entry)
-  }
+  remember(
+    node,
+    node.hooks.onApplied((entry) => {
+      onEntry(entry)
+    }),
+  )
 }
 
 /** Answers the node's (and its other tabs') sync transactions: `wait` resolves to the unreached peers. */
 export function serveSync(node: LocalNode, wait: (lsn: number) => Promise<string[]>): void {
-  node.replicated = wait
+  remember(node, node.hooks.provide('replicated', wait))
 }
 
 /** Stops following the log and answering sync transactions. */
 export function unfollow(node: LocalNode): void {
-  node.onApplied = null
-  node.replicated = null
+  for (const off of following.get(node)?.splice(0) ?? []) off()
 }
 
 /** What the node shows of the cluster while this tab replicates. */
@@ -43,8 +53,13 @@ export interface ClusterView {
 
 /** Shows the cluster (connected peers, copies) through the node; `null`: this tab stopped. */
 export function publishCluster(node: LocalNode, view: ClusterView | null): void {
-  node.peers = view ? () => view.connected() : null
-  node.copiesOf = view ? (t) => view.copiesOf(t) : null
+  if (view) {
+    node.hooks.provide('peers', () => view.connected())
+    node.hooks.provide('copiesOf', (t) => view.copiesOf(t))
+  } else {
+    node.hooks.withdraw('peers')
+    node.hooks.withdraw('copiesOf')
+  }
 }
 
 /** A table copy that failed midway is no longer in progress (`waitForTables` stops waiting on it). */

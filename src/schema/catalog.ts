@@ -9,7 +9,7 @@
  * @module
  */
 import { NoSuchTableError } from '../errors.js'
-import type { Connection } from '../log/connection.js'
+import type { StorageBackend } from '../backend/backend.js'
 import { IdbTable } from '../storage/idb-table.js'
 import { MemoryTable } from '../storage/memory-table.js'
 import type { TableReader } from '../storage/reader.js'
@@ -27,10 +27,10 @@ export class TableRuntime {
   /** Record count of a disc_only copy (kept from the log; memory copies count themselves). */
   discCount = 0
 
-  constructor(def: TableDef, conn: Connection, lsn: number) {
+  constructor(def: TableDef, backend: StorageBackend, lsn: number) {
     this.def = def
     this.mem = inMemory(def) ? new MemoryTable(def) : null
-    this.disc = onDisc(def) ? new IdbTable(def, conn) : null
+    this.disc = onDisc(def) ? new IdbTable(def, backend) : null
     this.version = lsn
     this.loadedAt = lsn
   }
@@ -62,7 +62,7 @@ export class TableRuntime {
 export class Catalog {
   readonly tables = new Map<string, TableRuntime>()
 
-  constructor(private readonly conn: Connection) {}
+  constructor(private readonly backend: StorageBackend) {}
 
   /** The table, or a {@link NoSuchTableError}. */
   get(name: string): TableRuntime {
@@ -74,12 +74,16 @@ export class Catalog {
     return this.tables.has(name)
   }
   add(def: TableDef, lsn: number): TableRuntime {
-    const rt = new TableRuntime(def, this.conn, lsn)
+    const rt = new TableRuntime(def, this.backend, lsn)
     this.tables.set(def.name, rt)
     return rt
   }
   remove(name: string): void {
     this.tables.delete(name)
+  }
+  /** A new, empty catalog over the same storage. */
+  empty(): Catalog {
+    return new Catalog(this.backend)
   }
   defs(): TableDef[] {
     return [...this.tables.values()].map((t) => t.def)

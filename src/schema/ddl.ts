@@ -12,9 +12,10 @@
  *
  * @module
  */
-import type { IDBPDatabase, IDBPObjectStore } from 'idb'
+import type { Store, UpgradeTx } from '../backend/backend.js'
+import { fire } from '../backend/requests.js'
 import { NoSuchTableError, TableExistsError, TransactionAbortedError, WebnesiaError } from '../errors.js'
-import { fire, LOG, META, SCHEMA, type UpgradeTx } from '../log/connection.js'
+import { LOG, META, SCHEMA } from '../log/connection.js'
 import { DUMPED, dumpLog } from '../log/dumper.js'
 import { newId, readLog, type LogEntry, type LogOp } from '../log/entry.js'
 import { currentLsn, GapError, type LocalNode } from '../node.js'
@@ -24,36 +25,36 @@ import { KeyMap, type Key } from '../storage/term.js'
 import { checkAttributes, checkIndexAttr, checkTableName, makeTableDef, storeName, type TableDef, type TableOptions } from './table-def.js'
 
 /** What a schema change does inside the version-change transaction; returns the entry's ops. */
-type Change = (db: IDBPDatabase, tx: UpgradeTx, current: TableDef | undefined) => Promise<LogOp[]>
-
-type AnyStore = IDBPObjectStore<unknown, string[], string, 'versionchange'>
+type Change = (tx: UpgradeTx, current: TableDef | undefined) => Promise<LogOp[]>
 
 /** Runs one schema change and waits until this tab has applied it. */
 async function schemaChange(node: LocalNode, table: string, change: Change): Promise<void> {
   node.check()
   for (let attempt = 0; ; attempt++) {
-    const cid = newId('s-')
-    let lsn = 0
+    // The commit id is registered before the upgrade: a catch-up reading the entry from the log
+    // first reports it as local.
+    let entry = node.writer.entry(0, [], undefined, 's-')
     try {
-      node.localCids.add(cid)
-      lsn = await node.conn.upgrade(async (db, tx) => {
+      entry = await node.backend.upgrade(async (tx) => {
         const last = await currentLsn(tx)
         if (last > node.applied) {
-          const missed = await readLog(tx.objectStore(LOG), node.applied)
+          const missed = await readLog(tx.store(LOG), node.applied)
           node.applyEntries(missed, last, 'tab')
         }
         // The stores take every commit before the change (which may read or rebuild them); the
         // change writes the stores it touches itself, so they hold its entry too.
         await dumpLog(tx)
-        const current = (await tx.objectStore(SCHEMA).get(table)) as TableDef | undefined
-        const ops = await change(db, tx, current)
-        const entry: LogEntry = { lsn: last + 1, cid, tab: node.tab, ops }
-        fire(tx.objectStore(LOG).add([entry], entry.lsn))
-        fire(tx.objectStore(META).put(entry.lsn, DUMPED))
-        return entry.lsn
+        const current = (await tx.store(SCHEMA).get(table)) as TableDef | undefined
+        const ops = await change(tx, current)
+        const e: LogEntry = { ...entry, lsn: last + 1, ops }
+        // The version change excludes every other transaction: the append cannot collide, and
+        // its outcome is the upgrade's.
+        node.writer.append(tx.store(LOG), [e])
+        fire(tx.store(META).put(e.lsn, DUMPED))
+        return e
       })
     } catch (e) {
-      node.localCids.delete(cid)
+      node.writer.abandon([entry])
       if (e instanceof GapError && attempt < 3) {
         await node.reload()
         continue
@@ -61,12 +62,12 @@ async function schemaChange(node: LocalNode, table: string, change: Change): Pro
       throw e
     }
     try {
-      await node.catchUp()
-      await node.waitApplied(lsn)
+      // The upgrade applied every entry before this one (or a reload, since, loaded past it).
+      if (node.applied < entry.lsn - 1) await node.catchUp()
+      node.writer.publish([entry]) // skipped when a catch-up read it from the log first
     } finally {
-      node.localCids.delete(cid)
+      node.writer.abandon([entry])
     }
-    node.announce(lsn)
     return
   }
 }
@@ -76,23 +77,23 @@ function exists(table: string, current: TableDef | undefined): TableDef {
   return current
 }
 
-function store(tx: UpgradeTx, def: TableDef): AnyStore {
-  return tx.objectStore(storeName(def))
+function store(tx: UpgradeTx, def: TableDef): Store {
+  return tx.store(storeName(def))
 }
 
 /** `createTable`. */
 export async function createTable(node: LocalNode, name: string, opts: TableOptions): Promise<void> {
   const def = makeTableDef(name, opts, newId('ck-'))
   if (node.catalog.has(name)) throw new TableExistsError(name) // known here: no upgrade needed to say so
-  await schemaChange(node, name, async (db, tx, current) => {
+  await schemaChange(node, name, async (tx, current) => {
     if (current) throw new TableExistsError(name)
     const sn = storeName(def)
-    if (db.objectStoreNames.contains(sn)) db.deleteObjectStore(sn)
+    if (tx.hasStore(sn)) tx.deleteStore(sn)
     if (def.storage !== 'ram_copies') {
-      const s = db.createObjectStore(sn)
-      if (def.storage === 'disc_only_copies') for (const a of def.index) s.createIndex(a, a)
+      tx.createStore(sn)
+      if (def.storage === 'disc_only_copies') for (const a of def.index) tx.createIndex(sn, a)
     }
-    fire(tx.objectStore(SCHEMA).put(def, name))
+    fire(tx.store(SCHEMA).put(def, name))
     return Promise.resolve([{ k: 'schema', op: 'create', def }])
   })
 }
@@ -100,28 +101,28 @@ export async function createTable(node: LocalNode, name: string, opts: TableOpti
 /** `deleteTable`. */
 export async function deleteTable(node: LocalNode, name: string): Promise<void> {
   checkTableName(name)
-  await schemaChange(node, name, async (db, tx, current) => {
+  await schemaChange(node, name, async (tx, current) => {
     const def = exists(name, current)
-    if (db.objectStoreNames.contains(storeName(def))) db.deleteObjectStore(storeName(def))
-    fire(tx.objectStore(SCHEMA).delete(name))
+    if (tx.hasStore(storeName(def))) tx.deleteStore(storeName(def))
+    fire(tx.store(SCHEMA).delete(name))
     return Promise.resolve([{ k: 'schema', op: 'delete', def }])
   })
 }
 
 /** Writes a changed definition. */
 function update(tx: UpgradeTx, def: TableDef): LogOp[] {
-  fire(tx.objectStore(SCHEMA).put(def, def.name))
+  fire(tx.store(SCHEMA).put(def, def.name))
   return [{ k: 'schema', op: 'update', def }]
 }
 
 /** `addTableIndex`. */
 export async function addTableIndex(node: LocalNode, name: string, attr: string): Promise<void> {
   checkTableName(name)
-  await schemaChange(node, name, async (_db, tx, current) => {
+  await schemaChange(node, name, async (tx, current) => {
     const def = exists(name, current)
     checkIndexAttr(def, attr)
     if (def.index.includes(attr)) throw new TableExistsError(name, `${name}: index on ${attr} already exists`)
-    if (def.storage === 'disc_only_copies') store(tx, def).createIndex(attr, attr)
+    if (def.storage === 'disc_only_copies') tx.createIndex(storeName(def), attr)
     return Promise.resolve(update(tx, { ...def, index: [...def.index, attr], version: def.version + 1 }))
   })
 }
@@ -129,10 +130,10 @@ export async function addTableIndex(node: LocalNode, name: string, attr: string)
 /** `delTableIndex`. */
 export async function delTableIndex(node: LocalNode, name: string, attr: string): Promise<void> {
   checkTableName(name)
-  await schemaChange(node, name, async (_db, tx, current) => {
+  await schemaChange(node, name, async (tx, current) => {
     const def = exists(name, current)
     if (!def.index.includes(attr)) throw new NoSuchTableError(name, `${name}: no index on ${String(attr)}`)
-    if (def.storage === 'disc_only_copies') store(tx, def).deleteIndex(attr)
+    if (def.storage === 'disc_only_copies') tx.deleteIndex(storeName(def), attr)
     return Promise.resolve(update(tx, { ...def, index: def.index.filter((a) => a !== attr), version: def.version + 1 }))
   })
 }
@@ -141,7 +142,7 @@ export async function delTableIndex(node: LocalNode, name: string, attr: string)
 export async function setMasterNodes(node: LocalNode, name: string, nodes: readonly string[]): Promise<void> {
   checkTableName(name)
   if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === 'string')) throw new WebnesiaError('badarg', 'master nodes must be node ids')
-  await schemaChange(node, name, async (_db, tx, current) => {
+  await schemaChange(node, name, async (tx, current) => {
     const def = exists(name, current)
     return Promise.resolve(update(tx, { ...def, masterNodes: [...nodes], version: def.version + 1 }))
   })
@@ -161,7 +162,7 @@ export async function transformTable(
   checkTableName(name)
   if (typeof fn !== 'function') throw new WebnesiaError('badarg', 'transformTable: fn must be a function')
   if (newAttributes !== undefined) checkAttributes(name, newAttributes)
-  await schemaChange(node, name, async (_db, tx, current) => {
+  await schemaChange(node, name, async (tx, current) => {
     const def = exists(name, current)
     const attributes = newAttributes ? [...newAttributes] : [...def.attributes]
     const index = def.index.filter((a) => attributes.includes(a) && a !== attributes[0])
@@ -193,7 +194,7 @@ export async function transformTable(
     const ops: LogOp[] = [...update(tx, nd), { k: 'clear', t: name, quiet: true }]
     if (def.storage !== 'ram_copies') {
       const s = store(tx, def)
-      if (def.storage === 'disc_only_copies') for (const a of def.index) if (!index.includes(a)) s.deleteIndex(a)
+      if (def.storage === 'disc_only_copies') for (const a of def.index) if (!index.includes(a)) tx.deleteIndex(storeName(def), a)
       fire(s.clear())
       for (const { key, recs } of next.values()) writeChange(s, nd, { key, old: [], recs })
     }
@@ -209,16 +210,16 @@ export async function transformTable(
 export async function adoptTable(node: LocalNode, def: TableDef): Promise<void> {
   const checked = makeTableDef(def.name, def, def.cookie)
   const full: TableDef = { ...checked, masterNodes: [...def.masterNodes], version: def.version }
-  await schemaChange(node, def.name, async (db, tx, current) => {
+  await schemaChange(node, def.name, async (tx, current) => {
     if (current?.cookie === full.cookie) return []
     if (current) throw new TableExistsError(def.name)
     const sn = storeName(full)
-    if (db.objectStoreNames.contains(sn)) db.deleteObjectStore(sn)
+    if (tx.hasStore(sn)) tx.deleteStore(sn)
     if (full.storage !== 'ram_copies') {
-      const s = db.createObjectStore(sn)
-      if (full.storage === 'disc_only_copies') for (const a of full.index) s.createIndex(a, a)
+      tx.createStore(sn)
+      if (full.storage === 'disc_only_copies') for (const a of full.index) tx.createIndex(sn, a)
     }
-    fire(tx.objectStore(SCHEMA).put(full, full.name))
+    fire(tx.store(SCHEMA).put(full, full.name))
     return Promise.resolve([{ k: 'schema', op: 'create', def: full }])
   })
 }
@@ -232,7 +233,7 @@ export async function redefineTable(
   name: string,
   change: Pick<TableDef, 'attributes' | 'index' | 'recordName' | 'masterNodes'>,
 ): Promise<void> {
-  await schemaChange(node, name, async (_db, tx, current) => {
+  await schemaChange(node, name, async (tx, current) => {
     const def = exists(name, current)
     const nd: TableDef = {
       ...def,
@@ -244,9 +245,8 @@ export async function redefineTable(
     }
     makeTableDef(name, nd, nd.cookie) // validates
     if (def.storage === 'disc_only_copies') {
-      const s = store(tx, def)
-      for (const a of def.index) if (!nd.index.includes(a)) s.deleteIndex(a)
-      for (const a of nd.index) if (!def.index.includes(a)) s.createIndex(a, a)
+      for (const a of def.index) if (!nd.index.includes(a)) tx.deleteIndex(storeName(def), a)
+      for (const a of nd.index) if (!def.index.includes(a)) tx.createIndex(storeName(def), a)
     }
     return Promise.resolve(update(tx, nd))
   })
@@ -260,7 +260,7 @@ export async function redefineTable(
  */
 export async function changeStorage(node: LocalNode, name: string, storage: TableDef['storage']): Promise<void> {
   checkTableName(name)
-  await schemaChange(node, name, async (db, tx, current) => {
+  await schemaChange(node, name, async (tx, current) => {
     const def = exists(name, current)
     if (def.storage === storage) return []
     const nd: TableDef = { ...def, storage, version: def.version + 1 }
@@ -271,11 +271,12 @@ export async function changeStorage(node: LocalNode, name: string, storage: Tabl
       if (rt?.mem) for (const s of rt.mem.slots()) recs.set(s.key, { key: s.key, recs: s.recs })
     } else {
       groupRows(def, await store(tx, def).getAll(), (key, rs) => recs.set(key, { key, recs: rs }))
-      db.deleteObjectStore(storeName(def))
+      tx.deleteStore(storeName(def))
     }
     if (storage !== 'ram_copies') {
-      const s = db.createObjectStore(storeName(nd))
-      if (storage === 'disc_only_copies') for (const a of nd.index) s.createIndex(a, a)
+      tx.createStore(storeName(nd))
+      if (storage === 'disc_only_copies') for (const a of nd.index) tx.createIndex(storeName(nd), a)
+      const s = store(tx, nd)
       for (const { key, recs: rs } of recs.values()) writeChange(s, nd, { key, old: [], recs: rs })
     }
     const ops: LogOp[] = [...update(tx, nd), { k: 'clear', t: name, quiet: true }]

@@ -63,7 +63,7 @@ function memoryOf(rt: TableRuntime): number {
 /** One item of a table's information. */
 export function tableInfo(node: LocalNode, rt: TableRuntime, item: TableInfoItem): unknown {
   const def = rt.def
-  const cluster = node.copiesOf?.(def.name)
+  const cluster = node.hooks.service('copiesOf')?.(def.name)
   const copies = (storage: string): string[] => {
     const out = new Set<string>()
     if (def.storage === storage) out.add(node.nodeId)
@@ -120,9 +120,9 @@ export function systemInfo(node: LocalNode, item: SystemInfoItem): unknown {
     case 'localTables':
       return [...node.catalog.tables.keys()].sort()
     case 'runningNodes':
-      return [node.nodeId, ...(node.peers?.() ?? [])].sort()
+      return [node.nodeId, ...(node.hooks.service('peers')?.() ?? [])].sort()
     case 'dbNodes':
-      return [node.nodeId, ...(node.peers?.() ?? [])].sort()
+      return [node.nodeId, ...(node.hooks.service('peers')?.() ?? [])].sort()
     case 'isRunning':
       return node.closed ? 'no' : 'yes'
     case 'all':

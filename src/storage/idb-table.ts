@@ -1,27 +1,27 @@
 /**
- * A table copy in IndexedDB: the disc half of disc_copies (written by commits, read on load) and
- * the whole of disc_only_copies (every read goes to IndexedDB, nothing is held in memory).
+ * A table copy in durable storage (the backend: backend/backend.ts, IndexedDB in a browser): the
+ * disc half of disc_copies (written by the log dumper, log/dumper.ts, and read when a tab loads)
+ * and the whole of disc_only_copies (written by each commit; every read goes to the backend,
+ * nothing is held in memory).
  *
- * Layout of the object store `t:<table>` (see log/connection.ts): set and ordered_set tables store
+ * Layout of the store `t:<table>` (see log/connection.ts): set and ordered_set tables store
  * each record under its key; bag tables store each record under `[key, canonical(record)]`, so a
  * key's records are the range `[key] ≤ pk < [key, []]` and a duplicate record is the same row.
  * disc_only_copies tables carry one IndexedDB index per indexed attribute.
  *
  * @module
  */
-import type { IDBPObjectStore } from 'idb'
-import { fire, type Connection } from '../log/connection.js'
+import { KeyRange, type Query, type StorageBackend, type Store, type StoreKey } from '../backend/backend.js'
+import { fire } from '../backend/requests.js'
 import { storeName, type TableDef } from '../schema/table-def.js'
 import type { Bounds } from './key-store.js'
 import type { KeyChange, TableReader } from './reader.js'
 import { adoptRecord, type Rec } from './record.js'
 import { canonical, compareKeys, isValidKey, type Key } from './term.js'
 
-type Store = IDBPObjectStore<unknown, string[], string, 'readwrite' | 'versionchange'>
-
-/** The IndexedDB key range holding key `key`'s rows. */
-export function keyRange(def: Pick<TableDef, 'type'>, key: Key): IDBKeyRange {
-  return def.type === 'bag' ? IDBKeyRange.bound([key], [key, []], false, true) : IDBKeyRange.only(key)
+/** The range of primary keys holding key `key`'s rows. */
+export function keyRange(def: Pick<TableDef, 'type'>, key: Key): Query {
+  return def.type === 'bag' ? KeyRange.bound([key as StoreKey], [key as StoreKey, []], false, true) : KeyRange.only(key as StoreKey)
 }
 
 /** A range of primary keys of a store. */
@@ -45,19 +45,19 @@ function pkRange(def: Pick<TableDef, 'type'>, b: Bounds): PkRange {
   return r
 }
 
-/** An IDBKeyRange for primary-key bounds; `null` when the range is empty. */
-function idbRange(r: PkRange): IDBKeyRange | undefined | null {
+/** A key range for primary-key bounds; `null` when the range is empty. */
+function idbRange(r: PkRange): KeyRange | undefined | null {
   if (r.lower !== undefined && r.upper !== undefined) {
     const c = compareKeys(r.lower, r.upper)
     if (c > 0 || (c === 0 && (r.lowerOpen || r.upperOpen))) return null
-    return IDBKeyRange.bound(r.lower, r.upper, r.lowerOpen, r.upperOpen)
+    return KeyRange.bound(r.lower as StoreKey, r.upper as StoreKey, r.lowerOpen, r.upperOpen)
   }
-  if (r.lower !== undefined) return IDBKeyRange.lowerBound(r.lower, r.lowerOpen)
-  if (r.upper !== undefined) return IDBKeyRange.upperBound(r.upper, r.upperOpen)
+  if (r.lower !== undefined) return KeyRange.lowerBound(r.lower as StoreKey, r.lowerOpen)
+  if (r.upper !== undefined) return KeyRange.upperBound(r.upper as StoreKey, r.upperOpen)
   return undefined
 }
 
-function userKey(def: Pick<TableDef, 'type'>, pk: IDBValidKey): Key {
+function userKey(def: Pick<TableDef, 'type'>, pk: StoreKey): Key {
   return (def.type === 'bag' ? (pk as unknown[])[0] : pk) as Key
 }
 
@@ -66,8 +66,8 @@ export function writeChange(store: Store, def: TableDef, change: KeyChange): voi
   const { key, old, recs } = change
   if (def.type !== 'bag') {
     if (recs.length === 0) {
-      if (old.length > 0 || def.storage === 'disc_only_copies') fire(store.delete(key as IDBValidKey))
-    } else fire(store.put(recs[0], key as IDBValidKey))
+      if (old.length > 0 || def.storage === 'disc_only_copies') fire(store.delete(key as StoreKey))
+    } else fire(store.put(recs[0], key as StoreKey))
     return
   }
   const before = new Set(old.map(canonical))
@@ -75,9 +75,9 @@ export function writeChange(store: Store, def: TableDef, change: KeyChange): voi
   for (const r of recs) {
     const c = canonical(r)
     after.add(c)
-    if (!before.has(c)) fire(store.put(r, [key, c] as IDBValidKey))
+    if (!before.has(c)) fire(store.put(r, [key, c] as StoreKey))
   }
-  for (const c of before) if (!after.has(c)) fire(store.delete([key, c] as IDBValidKey))
+  for (const c of before) if (!after.has(c)) fire(store.delete([key, c] as StoreKey))
 }
 
 /**
@@ -128,44 +128,15 @@ const LOAD_CHUNK = 4096
 
 /**
  * Reads every row of a store in key order, in chunks, handing each key's records to `out`; the
- * request for the next chunk is issued before the current one is processed, so IndexedDB reads
+ * request for the next chunk is issued before the current one is processed, so the backend reads
  * while the caller builds its copy (a cold load overlaps the two instead of adding them).
  */
-export function readStore(store: IDBObjectStore, def: TableDef, out: (key: Key, recs: Rec[]) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const grouper = new RowGrouper(def, out)
-    const fail = (req: IDBRequest): void => {
-      reject(req.error ?? new DOMException('read failed', 'UnknownError'))
-    }
-    const next = (after: IDBValidKey | undefined): void => {
-      const range = after === undefined ? undefined : IDBKeyRange.lowerBound(after, true)
-      const keys = store.getAllKeys(range, LOAD_CHUNK)
-      const rows = store.getAll(range, LOAD_CHUNK)
-      keys.onsuccess = () => {
-        const ks = keys.result
-        if (ks.length === LOAD_CHUNK) next(ks[ks.length - 1])
-      }
-      rows.onsuccess = () => {
-        try {
-          const rs = rows.result as unknown[]
-          grouper.push(rs)
-          if (rs.length < LOAD_CHUNK) {
-            grouper.end()
-            resolve()
-          }
-        } catch (e) {
-          reject(e instanceof Error ? e : new Error(String(e)))
-        }
-      }
-      keys.onerror = () => {
-        fail(keys)
-      }
-      rows.onerror = () => {
-        fail(rows)
-      }
-    }
-    next(undefined)
+export async function readStore(store: Store, def: TableDef, out: (key: Key, recs: Rec[]) => void): Promise<void> {
+  const grouper = new RowGrouper(def, out)
+  await store.readChunks(LOAD_CHUNK, (rows) => {
+    grouper.push(rows)
   })
+  grouper.end()
 }
 
 /** Read access to a table's object store. */
@@ -173,14 +144,14 @@ export class IdbTable implements TableReader {
   readonly store: string
   constructor(
     readonly def: TableDef,
-    private readonly conn: Connection,
+    private readonly backend: StorageBackend,
   ) {
     this.store = storeName(def)
   }
 
-  private async ro() {
-    const db = await this.conn.get()
-    return db.transaction(this.store, 'readonly').store
+  private async ro(): Promise<Store> {
+    const tx = await this.backend.transaction([this.store], 'readonly')
+    return tx.store(this.store)
   }
 
   async read(key: Key): Promise<readonly Rec[]> {
@@ -191,8 +162,8 @@ export class IdbTable implements TableReader {
 
   async indexRead(attr: string, value: unknown): Promise<readonly Rec[]> {
     const s = await this.ro()
-    if (isValidKey(value) && s.indexNames.contains(attr)) {
-      const rows = await s.index(attr).getAll(value as IDBValidKey)
+    if (isValidKey(value) && s.hasIndex(attr)) {
+      const rows = await s.indexGetAll(attr, value as StoreKey)
       const c = canonical(value)
       return rows.map((r) => adoptRecord(r as Record<string, unknown>)).filter((r) => canonical(r[attr]) === c)
     }
@@ -206,11 +177,11 @@ export class IdbTable implements TableReader {
       .map((r) => adoptRecord(r as Record<string, unknown>))
   }
 
-  private async edgeKey(range: IDBKeyRange | undefined | null, direction: IDBCursorDirection): Promise<Key | undefined> {
+  private async edgeKey(range: KeyRange | undefined | null, direction: 'next' | 'prev'): Promise<Key | undefined> {
     if (range === null) return undefined
     const s = await this.ro()
-    const cur = await s.openKeyCursor(range, direction)
-    return cur ? userKey(this.def, cur.primaryKey) : undefined
+    const pk = await s.edgeKey(range, direction)
+    return pk !== undefined ? userKey(this.def, pk) : undefined
   }
   first(): Promise<Key | undefined> {
     return this.edgeKey(undefined, 'next')
@@ -247,15 +218,9 @@ export class IdbTable implements TableReader {
       const range = idbRange(r)
       if (range === null) return
       const s = await this.ro()
-      const rows: unknown[] = []
-      let lastPk: IDBValidKey | undefined
-      let cur = await s.openCursor(range, reverse ? 'prev' : 'next')
-      while (cur) {
-        rows.push(cur.value)
-        lastPk = cur.primaryKey
-        if (rows.length >= batch) break
-        cur = await cur.continue()
-      }
+      const got = await s.entries(range, reverse ? 'prev' : 'next', batch)
+      const rows = got.map((e) => e.value)
+      const lastPk = got[got.length - 1]?.key
       if (rows.length === 0) return
       yield rows.map((x) => adoptRecord(x as Record<string, unknown>))
       if (rows.length < batch) return

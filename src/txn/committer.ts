@@ -22,10 +22,12 @@
  *
  * @module
  */
-import type { IDBPTransaction } from 'idb'
+import type { BackendTx } from '../backend/backend.js'
+import { fire } from '../backend/requests.js'
 import { DatabaseClosedError, NoSuchTableError, WebnesiaError, mapStorageError } from '../errors.js'
-import { fire, LOG } from '../log/connection.js'
-import { logKey, newId, readLog, type LogEntry, type LogOp, type LogRecord, type PutOp } from '../log/entry.js'
+import { LOG } from '../log/connection.js'
+import type { Appended } from '../log/append.js'
+import { readLog, type LogEntry, type LogOp, type PutOp } from '../log/entry.js'
 import { GapError, type LocalNode } from '../node.js'
 import type { TableRuntime } from '../schema/catalog.js'
 import { storeName } from '../schema/table-def.js'
@@ -70,7 +72,7 @@ interface Pending {
   reject: (e: unknown) => void
 }
 
-type Tx = IDBPTransaction<unknown, string[], 'readwrite'>
+type Tx = BackendTx
 
 /** A speculative flush found that another tab committed first: redo it without speculating. */
 class SpeculationFailed extends Error {}
@@ -187,8 +189,7 @@ export class Committer {
       if (p.req.reads) for (const t of p.req.reads.discOnly) tables.add(t)
       if (p.req.peer) for (const t of p.req.peer.keys.keys()) tables.add(t)
     }
-    const db = await node.conn.get()
-    const tx = db.transaction([LOG, ...node.storesOf(tables)], 'readwrite', { durability: 'strict' })
+    const tx = await node.backend.transaction([LOG, ...node.storesOf(tables)], 'readwrite', 'strict')
     const done = tx.done
     done.catch(() => undefined)
     const accepted: { p: Pending; entry: LogEntry; counters: number[] }[] = []
@@ -197,12 +198,11 @@ export class Committer {
       //    with a ConstraintError if another tab committed since `base`)
       const base = node.applied
       if (!speculate) {
-        const missed = await readLog(tx.objectStore(LOG), node.applied)
+        const missed = await readLog(tx.store(LOG), node.applied)
         const last = missed[missed.length - 1]
         if (last) node.applyEntries(missed, last.lsn, 'tab')
       }
       let lsn = node.applied
-      let added: Promise<unknown> | null = null
       // 2. validate and resolve, request by request
       const group = new Overlay()
       // Keys written by this node's own requests in this group: a peer change read before them
@@ -225,7 +225,7 @@ export class Committer {
             continue
           }
           lsn++
-          const entry: LogEntry = peer ? { lsn, cid: newId('c-'), tab: node.tab, peer: peer.node, ops } : { lsn, cid: newId('c-'), tab: node.tab, ops }
+          const entry = node.writer.entry(lsn, ops, peer?.node)
           accepted.push({ p, entry, counters })
           group.absorb(mine)
           if (!peer) localKeys.absorb(mine)
@@ -235,34 +235,22 @@ export class Committer {
         }
       }
       // 3. write
+      let appended: Appended | null = null
       if (accepted.length > 0) {
         const entries = accepted.map((a) => a.entry)
-        for (const entry of entries) {
-          node.localCids.add(entry.cid)
-          for (const op of entry.ops) this.writeOp(tx, op)
-        }
-        added = tx.objectStore(LOG).add(entries, logKey(entries))
-        added.catch(() => undefined) // looked at below when the transaction fails
+        for (const entry of entries) for (const op of entry.ops) this.writeOp(tx, op)
+        appended = node.writer.append(tx.store(LOG), entries)
       }
       // Speculating with nothing to write (read-only requests validated against disc_only
       // stores): the guess must still hold, so look for entries past `base`.
-      if (speculate && accepted.length === 0 && (await readLog(tx.objectStore(LOG), base)).length > 0) {
+      if (speculate && accepted.length === 0 && (await readLog(tx.store(LOG), base)).length > 0) {
         throw new SpeculationFailed('another tab committed first')
       }
-      try {
-        await done
-      } catch (e) {
-        // Our log record's key was taken: another tab committed since `base`. Nothing of this
-        // transaction landed (the add failed, so the IndexedDB transaction aborted).
-        const addError: unknown = added ? await added.then(() => null, (x: unknown) => x) : null
-        if ((addError as { name?: string } | null)?.name === 'ConstraintError') throw new SpeculationFailed('another tab committed first')
-        if (accepted.length === 0 || !(await this.landed(accepted[0]?.entry))) throw e
-      }
+      // Our log record's key taken: another tab committed since `base`. Nothing of this
+      // transaction landed (the add failed, so the IndexedDB transaction aborted).
+      if ((await node.writer.outcome(done, appended)) === 'collided') throw new SpeculationFailed('another tab committed first')
       // 4. apply, acknowledge, announce
-      for (const { entry } of accepted) {
-        node.applyEntry(entry, entry.peer !== undefined ? 'peer' : 'local')
-        node.localCids.delete(entry.cid)
-      }
+      node.writer.apply(accepted.map((a) => a.entry))
       node.dumpIfDue()
       for (const { p, entry, counters } of accepted) p.resolve({ lsn: entry.lsn, counters })
       for (const p of readOnly) p.resolve({ lsn: node.applied, counters: [] })
@@ -270,9 +258,9 @@ export class Committer {
         if (o === 'conflict') p.resolve('conflict')
         else p.reject(o.inner)
       }
-      if (accepted.length > 0) node.announce(lsn)
+      if (accepted.length > 0) node.writer.announce(lsn)
     } catch (e) {
-      for (const { entry } of accepted) node.localCids.delete(entry.cid)
+      node.writer.abandon(accepted.map((a) => a.entry))
       try {
         tx.abort()
       } catch {
@@ -282,24 +270,12 @@ export class Committer {
     }
   }
 
-  /** True when the entry's commit id is in the log: the commit landed though no ack was seen. */
-  private async landed(entry: LogEntry | undefined): Promise<boolean> {
-    if (!entry) return false
-    try {
-      const db = await this.node.conn.get()
-      const found = (await db.get(LOG, entry.lsn)) as LogRecord | undefined
-      return found?.some((e) => e.cid === entry.cid) ?? false
-    } catch {
-      return false
-    }
-  }
-
   /** Writes an op to its disc_only_copies store (the dumper writes disc_copies stores). */
   private writeOp(tx: Tx, op: LogOp): void {
     if (op.k === 'schema') return
     const rt = this.node.catalog.tables.get(op.t)
     if (rt?.def.storage !== 'disc_only_copies') return
-    const store = tx.objectStore(storeName(rt.def))
+    const store = tx.store(storeName(rt.def))
     if (op.k === 'clear') fire(store.clear())
     else writeChange(store, rt.def, op)
   }
@@ -310,7 +286,7 @@ export class Committer {
     const o = mine.get(t, key) ?? group.get(t, key)
     if (o !== undefined) return o
     if (rt.mem) return rt.mem.readSync(key)
-    const rows = await tx.objectStore(storeName(rt.def)).getAll(keyRange(rt.def, key))
+    const rows = await tx.store(storeName(rt.def)).getAll(keyRange(rt.def, key))
     return rows.map((r) => adoptRecord(r as Record<string, unknown>))
   }
 
@@ -328,7 +304,7 @@ export class Committer {
       if (rt.mem) {
         if ((rt.mem.slot(r.key)?.v ?? 0) !== r.v) return false
       } else {
-        const rows = await tx.objectStore(storeName(rt.def)).getAll(keyRange(rt.def, r.key))
+        const rows = await tx.store(storeName(rt.def)).getAll(keyRange(rt.def, r.key))
         if (canonical(rows.map((x) => adoptRecord(x as Record<string, unknown>))) !== r.v) return false
       }
     }

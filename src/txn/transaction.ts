@@ -10,7 +10,7 @@
 import { WebnesiaError, rejected } from '../errors.js'
 import { compileMatchSpec } from '../query/match-spec.js'
 import { compilePattern } from '../query/pattern.js'
-import { collect, runQuery, SelectContinuation } from '../query/executor.js'
+import { collect, runQuery, SelectContinuation, type RecordSource } from '../query/executor.js'
 import type { TableRuntime } from '../schema/catalog.js'
 import { checkIndexAttr } from '../schema/table-def.js'
 import { exportRecord, exportRecords, importRecord, keyOf } from '../storage/record.js'
@@ -279,9 +279,10 @@ export class Transaction {
     if (!this.live) throw new WebnesiaError('aborted', 'no_transaction: this transaction has finished')
   }
 
-  private owns(a: Access): boolean {
-    for (let x: Access | null = this.access; x; x = x.parent) if (x === a) return true
-    for (let x: Access | null = a; x; x = x.parent) if (x === this.access) return true
+  private owns(owner: RecordSource): boolean {
+    for (let x: Access | null = this.access; x; x = x.parent) if (x === owner) return true
+    // A continuation's owner is the Access (txn/access.ts) that started it.
+    for (let x: Access | null = owner as Access; x; x = x.parent) if (x === this.access) return true
     return false
   }
 }

@@ -6,6 +6,9 @@
 import { openDB } from 'idb'
 import { afterEach, expect, it } from 'vitest'
 import { openDatabase, StorageFullError, type Database, type SystemEvent } from '../../src/index.js'
+import { Faults } from '../../src/backend/faults.js'
+import { idbBackend, IdbBackend } from '../../src/backend/idb.js'
+import { openDatabaseOn } from '../../src/db.js'
 import { applyDump, DUMP_THRESHOLD, planFromLog } from '../../src/log/dumper.js'
 import { settle, tick, uniqueName } from './helpers.js'
 
@@ -32,7 +35,7 @@ async function raw(name: string, table: string): Promise<{ rows: unknown[]; dump
 }
 
 interface Internals {
-  local: { applied: number; dumping: Promise<number> | null }
+  local: { applied: number; dumps: { dumping: Promise<number> | null } }
 }
 const internals = (db: Database): Internals['local'] => (db as unknown as Internals).local
 
@@ -109,10 +112,10 @@ it(`a tab whose commits wrote ${String(DUMP_THRESHOLD)} keys dumps without being
     for (let k = 0; k < DUMP_THRESHOLD - 1; k++) await t.write('kv', { k, v: k })
   })
   await tick()
-  expect(internals(db).dumping).toBeNull()
+  expect(internals(db).dumps.dumping).toBeNull()
   await db.dirtyWrite('kv', { k: -1, v: 0 })
   await tick() // the dump starts in a task of its own
-  const dumping = internals(db).dumping
+  const dumping = internals(db).dumps.dumping
   expect(dumping).not.toBeNull()
   await dumping
   expect((await raw(name, 'kv')).rows.length).toBe(DUMP_THRESHOLD)
@@ -140,17 +143,17 @@ it('a background dump that read the log before another dump went first writes on
   const a = await open(name)
   await a.createTable('kv', { attributes: ['k', 'v'] })
   await a.dirtyWrite('kv', { k: 1, v: 'a' })
-  const idb = await openDB(`webnesia:${name}`)
+  const idb = new IdbBackend(name, () => undefined)
   try {
     // A dump reads the log (entry: k1 = a) ...
-    const stale = await planFromLog(idb.transaction(['meta', 'schema', 'log'], 'readonly'))
+    const stale = await planFromLog(await idb.transaction(['meta', 'schema', 'log'], 'readonly'))
     expect(stale.entries.length).toBeGreaterThan(0)
     // ... meanwhile k1 is deleted, k2 written, and another dump writes all of it ...
     await a.dirtyDelete('kv', 1)
     await a.dirtyWrite('kv', { k: 2, v: 'b' })
     await a.dumpLog()
     // ... then the first dump writes: nothing of it may land (k1 would come back).
-    const tx = idb.transaction(['meta', 't:kv'], 'readwrite')
+    const tx = await idb.transaction(['meta', 't:kv'], 'readwrite')
     expect(await applyDump(tx, stale)).toBe(internals(a).applied)
     await tx.done
   } finally {
@@ -165,8 +168,8 @@ it('a tab reports no more than the stores hold, so an older tab truncating by th
   await a.createTable('kv', { attributes: ['k', 'v'] })
   for (let k = 0; k < 5; k++) await a.dirtyWrite('kv', { k, v: k })
   // The dump fails (say, the disc is full): the log holds the only copy of the writes.
-  const local = (a as unknown as { local: { dump: () => Promise<number>; housekeeping: () => Promise<void> } }).local
-  local.dump = () => Promise.resolve(0)
+  const local = (a as unknown as { local: { dumps: { dump: () => Promise<number> }; housekeeping: () => Promise<void> } }).local
+  local.dumps.dump = () => Promise.resolve(0)
   await local.housekeeping()
   // A format-3 tab's truncation: every log record below what all tabs report, but the last.
   const idb = await openDB(`webnesia:${name}`)
@@ -181,15 +184,12 @@ it('a tab reports no more than the stores hold, so an older tab truncating by th
 
 it('a dump the disc refuses: dumpLog rejects typed, a background dump says dump_failed, nothing is lost', async () => {
   const name = uniqueName('dump')
-  const db = await open(name)
+  const faults = new Faults()
+  const db = await openDatabaseOn(faults.wrap(idbBackend), { name })
+  dbs.push(db)
   await db.createTable('kv', { attributes: ['k', 'v'] })
-  const proto = IDBObjectStore.prototype
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- re-applied with its own `this` below
-  const put = proto.put
-  proto.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
-    if (this.name === 't:kv') throw new DOMException('simulated', 'QuotaExceededError')
-    return put.apply(this, args)
-  }
+  // The disc is full for the table's store: every write of a dump into it fails.
+  const full = faults.add({ store: 't:kv', op: 'put', persistent: true, error: 'QuotaExceededError' })
   try {
     await db.dirtyWrite('kv', { k: 0, v: 0 })
     await expect(db.dumpLog()).rejects.toBeInstanceOf(StorageFullError)
@@ -202,8 +202,9 @@ it('a dump the disc refuses: dumpLog rejects typed, a background dump says dump_
       for (let k = 1; k <= DUMP_THRESHOLD; k++) await t.write('kv', { k, v: k })
     })
     expect(await failed).toMatchObject({ type: 'dump_failed', code: 'quota' })
+    expect(full.failed).toBeGreaterThanOrEqual(2)
   } finally {
-    proto.put = put
+    full.remove()
   }
   expect((await raw(name, 'kv')).rows).toEqual([])
   const other = await open(name)
@@ -246,4 +247,4 @@ it('a load reads the stores in chunks: a bag key whose rows span two chunks keep
   expect((await b.dirtyRead('tags', 2)).length).toBe(3000)
   expect(b.tableInfo('kv', 'size')).toBe(5000)
   expect(await b.dirtyRead('kv', 4999)).toEqual([{ k: 4999, v: 4999 }])
-})
+}, 60_000) // 11,000 writes and a load: slow on a loaded machine, not stuck

@@ -3,9 +3,8 @@
  * (IndexedDB object store, here fake-indexeddb), for every table type. Both must answer every
  * read the same way, in term order.
  */
-import { openDB, type IDBPDatabase } from 'idb'
 import { describe, expect, it } from 'vitest'
-import { Connection, idbName } from '../../src/log/connection.js'
+import { IdbBackend } from '../../src/backend/idb.js'
 import { makeTableDef, storeName, type TableDef, type TableType } from '../../src/schema/table-def.js'
 import { IdbTable, writeChange } from '../../src/storage/idb-table.js'
 import { MemoryTable } from '../../src/storage/memory-table.js'
@@ -42,26 +41,24 @@ async function memorySubject(def: TableDef): Promise<Subject> {
   })
 }
 
-async function idbSubject(def: TableDef): Promise<Subject> {
+function idbSubject(def: TableDef): Promise<Subject> {
   const name = `conf-${String(++n)}`
-  const raw: IDBPDatabase = await openDB(idbName(name), 1, {
-    upgrade(db) {
-      for (const s of ['meta', 'schema', 'log', 'tabs']) db.createObjectStore(s)
-      const st = db.createObjectStore(storeName(def))
-      if (def.storage === 'disc_only_copies') for (const a of def.index) st.createIndex(a, a)
-    },
+  const sn = storeName(def)
+  const backend = new IdbBackend(name, (tx) => {
+    for (const s of ['meta', 'schema', 'log', 'tabs']) tx.createStore(s)
+    tx.createStore(sn)
+    if (def.storage === 'disc_only_copies') for (const a of def.index) tx.createIndex(sn, a)
   })
   const current = new KeyMap<readonly Rec[]>()
-  const conn = new Connection(name)
-  return {
-    reader: new IdbTable(def, conn),
+  return Promise.resolve({
+    reader: new IdbTable(def, backend),
     set: async (key, recs) => {
-      const tx = raw.transaction(storeName(def), 'readwrite')
-      writeChange(tx.store, def, { key, old: current.get(key) ?? [], recs })
+      const tx = await backend.transaction([sn], 'readwrite')
+      writeChange(tx.store(sn), def, { key, old: current.get(key) ?? [], recs })
       current.set(key, recs)
       await tx.done
     },
-  }
+  })
 }
 
 const KEYS: Key[] = [3, -1, 2.5, 'b', 'a', 'ab', new Date(5), [1, 'x'], [1], [0, 2], 'zz', 100]

@@ -1,7 +1,10 @@
 /** A commit that IndexedDB refuses leaves memory equal to disc, fires no event, and the next one works. */
 import { afterEach, expect, it } from 'vitest'
+import { idbBackend } from '../../src/backend/idb.js'
+import { Faults } from '../../src/backend/faults.js'
+import { openDatabaseOn } from '../../src/db.js'
 import { openDatabase, StorageFullError, WebnesiaError, type Database } from '../../src/index.js'
-import { fresh, settle, uniqueName } from '../node/helpers.js'
+import { settle, uniqueName } from '../node/helpers.js'
 
 let dbs: Database[] = []
 afterEach(async () => {
@@ -9,26 +12,20 @@ afterEach(async () => {
   dbs = []
 })
 
-/** Makes every put and add into object store `store` fail like IndexedDB does, while `active`. */
+const faults = new Faults()
+afterEach(() => {
+  faults.clear()
+})
+
+/** A tab whose storage requests go through {@link faults}. */
+function openFaulty(name: string): Promise<Database> {
+  return openDatabaseOn(faults.wrap(idbBackend), { name })
+}
+
+/** Makes every put and add into store `store` fail (with DOMException `name`) until restored. */
 function failWrites(store: string, name: string): { restore: () => void } {
-  const proto = IDBObjectStore.prototype
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- re-applied with its own `this` below
-  const put = proto.put
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- re-applied with its own `this` below
-  const add = proto.add
-  const failing = (orig: typeof put): typeof put =>
-    function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
-      if (this.name === store) throw new DOMException('simulated', name)
-      return orig.apply(this, args)
-    }
-  proto.put = failing(put)
-  proto.add = failing(add)
-  return {
-    restore: () => {
-      proto.put = put
-      proto.add = add
-    },
-  }
+  const rule = faults.add({ store, op: ['put', 'add'], persistent: true, error: name })
+  return { restore: () => rule.remove() }
 }
 
 for (const [domName, errClass, code] of [
@@ -37,7 +34,7 @@ for (const [domName, errClass, code] of [
 ] as const) {
   it(`an IndexedDB ${domName} during commit: ${code} error, memory equals disc, no events anywhere`, async () => {
     const name = uniqueName()
-    const a = await openDatabase({ name })
+    const a = await openFaulty(name)
     const b = await openDatabase({ name })
     dbs = [a, b]
     await a.createTable('acct', { attributes: ['id', 'bal'] })
@@ -80,7 +77,8 @@ for (const [domName, errClass, code] of [
 }
 
 it('a failed group commit fails every request of the group, and only them', async () => {
-  const [db] = (dbs = await fresh()) as [Database]
+  const db = await openFaulty(uniqueName())
+  dbs = [db]
   await db.createTable('x', { attributes: ['k', 'v'] })
   const fault = failWrites('log', 'QuotaExceededError')
   const results = await Promise.allSettled(Array.from({ length: 5 }, (_, k) => db.dirtyWrite('x', { k, v: 1 })))
@@ -93,7 +91,7 @@ it('a failed group commit fails every request of the group, and only them', asyn
 
 it('a disc_only_copies store refusing a write fails the whole commit, the disc_copies half included', async () => {
   const name = uniqueName()
-  const a = await openDatabase({ name })
+  const a = await openFaulty(name)
   dbs = [a]
   await a.createTable('acct', { attributes: ['id', 'bal'] })
   await a.createTable('audit', { attributes: ['id', 'what'], storage: 'disc_only_copies' })

@@ -3,8 +3,9 @@
  *
  * Liveness: each tab holds a Web Lock named `webnesia:<name>:tab:<id>` for as long as it is open;
  * `navigator.locks.query()` lists the live tabs (a crashed tab's lock is released by the
- * browser). Where Web Locks are missing (Node), an in-realm registry keeps the same semantics for
- * handles opened in one realm (API.md: two handles with one name behave as two tabs).
+ * browser). Where Web Locks are missing (Node), the in-realm stand-in of util/locks.ts keeps the
+ * same semantics for handles opened in one realm (API.md: two handles with one name behave as two
+ * tabs).
  *
  * The channel (`BroadcastChannel('webnesia:<name>')`) only carries small messages: "LSN n is in
  * the log", and the ram_copies snapshot a late tab asks for (ram tables have no disc copy).
@@ -14,6 +15,7 @@
 import type { Rec } from '../storage/record.js'
 import type { Key } from '../storage/term.js'
 import type { SystemEvent } from '../events/subscriptions.js'
+import { lockManager } from '../util/locks.js'
 
 /** A ram_copies table's content, as a snapshot travels between tabs. */
 export interface TableSnapshot {
@@ -34,18 +36,6 @@ export type TabMessage =
   | { t: 'who-leads' }
   | { t: 'sync-req'; from: string; id: string; lsn: number }
   | { t: 'sync-res'; to: string; id: string; unreached: string[] }
-
-const registry = new Map<string, Set<string>>()
-
-interface LockManagerLike {
-  request(name: string, opts: { mode: 'exclusive' }, cb: () => Promise<void>): Promise<void>
-  query(): Promise<{ held?: { name?: string }[] }>
-}
-
-function locks(): LockManagerLike | null {
-  const nav = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator
-  return nav?.locks ?? null
-}
 
 /** One tab's membership in its node. */
 export class TabLink {
@@ -86,13 +76,7 @@ export class TabLink {
 
   /** Marks this tab alive until {@link close}. */
   async register(): Promise<void> {
-    const lm = locks()
-    if (!lm) {
-      let set = registry.get(this.node)
-      if (!set) registry.set(this.node, (set = new Set()))
-      set.add(this.tab)
-      return
-    }
+    const lm = lockManager()
     await new Promise<void>((acquired) => {
       void lm.request(this.lockPrefix() + this.tab, { mode: 'exclusive' }, () => {
         acquired()
@@ -105,9 +89,7 @@ export class TabLink {
 
   /** Ids of the other live tabs of this node. */
   async others(): Promise<string[]> {
-    const lm = locks()
-    if (!lm) return [...(registry.get(this.node) ?? [])].filter((t) => t !== this.tab)
-    const q = await lm.query()
+    const q = await lockManager().query()
     const prefix = this.lockPrefix()
     return (q.held ?? [])
       .map((l) => l.name ?? '')
@@ -125,7 +107,6 @@ export class TabLink {
     this.post({ t: 'bye', from: this.tab })
     this.closed = true
     this.channel.close()
-    registry.get(this.node)?.delete(this.tab)
     this.release?.()
   }
 }

@@ -1,0 +1,146 @@
+/**
+ * When this tab dumps the log (the schedule around log/dumper.ts, which does the writing), and
+ * what it dumps: the entries it applied that write disc_copies tables and may not be in the stores
+ * yet. Fed by the applier's hooks (node/hooks.ts): every applied entry, and every (re)load.
+ *
+ * A tab dumps once its own commits wrote {@link DUMP_THRESHOLD} disc_copies keys since the last
+ * dump (in a task of its own, after the commit that crossed it), in housekeeping
+ * (node/housekeeping.ts), when it closes, and on `db.dumpLog()`. One dump at a time per tab.
+ *
+ * @module
+ */
+import type { StorageBackend } from '../backend/backend.js'
+import { DatabaseClosedError, mapStorageError } from '../errors.js'
+import type { Subscriptions } from '../events/subscriptions.js'
+import { META } from '../log/connection.js'
+import { applyDump, discWrites, DUMP_THRESHOLD, planStores, type DumpPlan } from '../log/dumper.js'
+import type { LogEntry } from '../log/entry.js'
+import type { Catalog } from '../schema/catalog.js'
+import type { TableDef } from '../schema/table-def.js'
+import type { Applier } from './applier.js'
+
+/** This tab's dump bookkeeping and schedule. */
+export class DumpSchedule {
+  /** disc_copies keys this tab's own commits wrote since its last dump. */
+  private undumped = 0
+  /**
+   * The entries applied here that write disc_copies tables and may not be in the stores yet:
+   * every one after `pendingFrom` (at or below `meta.dumped`: this tab's load, the last schema
+   * change, or the last dump it knows of). A background dump writes them from here.
+   */
+  private pending: LogEntry[] = []
+  private pendingFrom = 0
+  /** The dump running now (tests look at it). */
+  dumping: Promise<number> | null = null
+  private soon: ReturnType<typeof setTimeout> | null = null
+
+  constructor(
+    private readonly backend: StorageBackend,
+    private readonly catalog: Catalog,
+    private readonly applier: Applier,
+    private readonly subs: Subscriptions,
+    private readonly isClosed: () => boolean,
+  ) {}
+
+  /** Hook: the tab (re)loaded at `lsn`, after dumping the log up to it. */
+  loaded(lsn: number): void {
+    this.pending = []
+    this.pendingFrom = lsn
+  }
+
+  /** Hook: an entry was applied. */
+  applied(entry: LogEntry): void {
+    if (entry.ops.some((op) => op.k === 'schema')) {
+      // A schema change dumped every entry before it, and holds itself in the stores.
+      this.pending = []
+      this.pendingFrom = entry.lsn
+      return
+    }
+    const n = discWrites(entry, (t) => this.catalog.tables.get(t)?.def.storage === 'disc_copies')
+    if (n > 0) {
+      this.pending.push(entry)
+      if (this.applier.localCids.has(entry.cid)) this.undumped += n
+    }
+  }
+
+  /** True when this tab's own commits wrote keys no dump has taken yet, or a dump runs. */
+  get owed(): boolean {
+    return this.undumped > 0 || this.dumping !== null
+  }
+
+  /**
+   * After this tab's commit: once its own commits wrote {@link DUMP_THRESHOLD} disc_copies keys
+   * since the last dump, starts one (the log, and the next tab's load, stay short under a steady
+   * load).
+   */
+  dumpIfDue(): void {
+    if (this.undumped < DUMP_THRESHOLD || this.dumping || this.soon) return
+    // In a task of its own: the code waiting for this commit goes on (and commits again) first,
+    // and the dump's writes are issued while the backend works on that.
+    this.soon = setTimeout(() => {
+      this.soon = null
+      void this.dump().catch((e: unknown) => {
+        this.failed(e)
+      })
+    }, 0)
+  }
+
+  /** Cancels a dump scheduled by the threshold (closing). */
+  cancel(): void {
+    if (this.soon) clearTimeout(this.soon)
+    this.soon = null
+  }
+
+  /**
+   * A background dump failed (the disc is full, say): the commits stay in the log, and the next
+   * dump tries again. Told to this tab's system subscribers.
+   */
+  failed(e: unknown): void {
+    if (this.isClosed()) return
+    const err = mapStorageError(e)
+    this.subs.emitSystem({ type: 'dump_failed', code: err.code, message: err.message })
+  }
+
+  /**
+   * Dumps into the disc_copies stores (log/dumper.ts) every entry this tab has applied, whichever
+   * tab committed it, from memory: the transaction covers `meta` and the stores written, never
+   * the log, so commits go on meanwhile. Resolves with the LSN the stores reflect. A dump asked
+   * for while one runs runs after it.
+   */
+  dump(): Promise<number> {
+    const run = async (): Promise<number> => {
+      this.undumped = 0
+      const upTo = this.applier.applied
+      if (upTo <= this.pendingFrom) return this.pendingFrom
+      const defs = new Map<string, TableDef>()
+      for (const rt of this.catalog.tables.values()) if (rt.def.storage === 'disc_copies') defs.set(rt.def.name, rt.def)
+      const plan: DumpPlan = { from: this.pendingFrom, upTo, entries: this.pending.slice(), defs }
+      const tx = await this.backend.transaction([META, ...planStores(plan)], 'readwrite', 'strict')
+      const dumped = await applyDump(tx, plan)
+      await tx.done
+      this.dumpedTo(dumped)
+      return dumped
+    }
+    const p = (this.dumping ?? Promise.resolve(0))
+      .catch(() => 0)
+      .then(run)
+      .catch((e: unknown) => {
+        throw this.isClosed() ? new DatabaseClosedError() : mapStorageError(e)
+      })
+    const tracked = p.finally(() => {
+      if (this.dumping === tracked) this.dumping = null
+    })
+    tracked.catch(() => undefined) // the caller of dump() handles the failure
+    this.dumping = tracked
+    return p
+  }
+
+  /** The stores reflect every entry up to `dumped`: this tab need not keep them for a dump. */
+  dumpedTo(dumped: number): void {
+    if (dumped <= this.pendingFrom) return
+    this.pendingFrom = dumped
+    let i = 0
+    while (i < this.pending.length && (this.pending[i] as LogEntry).lsn <= dumped) i++
+    if (i > 0) this.pending = this.pending.slice(i)
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * What a tab says to the other tabs of its node and how it answers them, over the tab link
+ * (log/tabs.ts): "LSN n is in the log" (catch up), ram_copies snapshots (node/snapshots.ts),
+ * system events, which tab runs replication (leader), and sync requests that a tab without
+ * replication routes to the one that has it (`sync_transaction`).
+ *
+ * @module
+ */
+import type { Subscriptions, SystemEvent } from '../events/subscriptions.js'
+import { TabLink, type TabMessage } from './tab-link.js'
+import { newId } from '../util/ids.js'
+import type { Applier } from './applier.js'
+import type { NodeHooks } from './hooks.js'
+import type { RamSnapshots } from './snapshots.js'
+
+/** This tab's side of the tab protocol. */
+export class TabProtocol {
+  /** The link to the other tabs, once the tab opened. */
+  link: TabLink | null = null
+  /** The tab running replication for the node, as far as this tab knows. */
+  leaderTab: string | null = null
+  /** When that tab last said it lives (ms). */
+  lastLeaderBeat = 0
+  /** Tables whose records are being copied from a peer (`waitForTables` waits for them). */
+  readonly copying = new Set<string>()
+  private readonly syncWaiters = new Map<string, (unreached: string[]) => void>()
+
+  constructor(
+    private readonly name: string,
+    private readonly applier: Applier,
+    private readonly snapshots: RamSnapshots,
+    private readonly subs: Subscriptions,
+    private readonly hooks: NodeHooks,
+  ) {}
+
+  /** Joins the node's tabs: registers this tab as alive and asks who runs replication. */
+  async open(): Promise<void> {
+    this.link = new TabLink(this.name, this.applier.tab, (m) => {
+      this.onMessage(m)
+    })
+    await this.link.register()
+    this.link.post({ t: 'who-leads' })
+  }
+
+  /** The other live tabs of the node. */
+  async others(): Promise<string[]> {
+    return (await this.link?.others()) ?? []
+  }
+
+  private onMessage(m: TabMessage): void {
+    const applier = this.applier
+    switch (m.t) {
+      case 'lsn':
+        applier.noteKnown(m.lsn)
+        if (m.lsn > applier.applied) applier.requestCatchUp()
+        break
+      case 'snap-req':
+        this.snapshots.answer(this.link, m)
+        break
+      case 'snap':
+        this.snapshots.received(m)
+        break
+      case 'bye':
+      case 'here':
+        break
+      case 'hi':
+        // A tab opening: tell it where the log is (it may have loaded before our last commit).
+        this.link?.post({ t: 'lsn', lsn: applier.applied, from: applier.tab })
+        break
+      case 'sys':
+        this.noteCopy(m.ev)
+        this.subs.emitSystem(m.ev)
+        break
+      case 'leader':
+        this.leaderTab = m.tab
+        this.lastLeaderBeat = Date.now()
+        break
+      case 'who-leads':
+        if (this.hooks.service('replicated')) this.link?.post({ t: 'leader', tab: applier.tab })
+        break
+      case 'sync-req': {
+        const replicated = this.hooks.service('replicated')
+        if (replicated) void replicated(m.lsn).then((unreached) => this.link?.post({ t: 'sync-res', to: m.from, id: m.id, unreached }))
+        break
+      }
+      case 'sync-res':
+        if (m.to === applier.tab) this.syncWaiters.get(m.id)?.(m.unreached)
+        break
+    }
+  }
+
+  /** Emits a system event in this tab and in every other tab of the node. */
+  systemEvent(ev: SystemEvent): void {
+    this.noteCopy(ev)
+    this.subs.emitSystem(ev)
+    this.link?.post({ t: 'sys', ev })
+  }
+
+  private noteCopy(ev: SystemEvent): void {
+    if (ev.type === 'copy_started') this.copying.add(ev.table)
+    else if (ev.type === 'table_copied') this.copying.delete(ev.table)
+  }
+
+  /** Tells the other tabs whether this tab runs replication. */
+  announceLeader(on: boolean): void {
+    this.leaderTab = on ? this.applier.tab : null
+    this.link?.post({ t: 'leader', tab: on ? this.applier.tab : null })
+  }
+
+  /**
+   * Tells the other tabs that `lsn` is in the log. A tab alone skips it (a BroadcastChannel
+   * message costs about a quarter of a 1-record commit): a tab that opens says 'hi' before its
+   * last catch-up, and is answered with this tab's LSN, so it misses nothing.
+   */
+  announce(lsn: number): void {
+    if (this.link?.hasPeers) this.link.post({ t: 'lsn', lsn, from: this.applier.tab })
+  }
+
+  /**
+   * Resolves once every peer connected now holds commit `lsn` (with the nodes not reached), in
+   * whichever tab of the node runs replication; at once when none does.
+   */
+  awaitReplicated(lsn: number, timeoutMs = 10_000): Promise<string[]> {
+    const replicated = this.hooks.service('replicated')
+    if (replicated) return replicated(lsn)
+    const link = this.link
+    if (!link || this.leaderTab === null) return Promise.resolve([])
+    const id = newId('sync-')
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.syncWaiters.delete(id)
+        resolve(['?'])
+      }, timeoutMs)
+      this.syncWaiters.set(id, (unreached) => {
+        clearTimeout(timer)
+        this.syncWaiters.delete(id)
+        resolve(unreached)
+      })
+      link.post({ t: 'sync-req', from: this.applier.tab, id, lsn })
+    })
+  }
+
+  close(): void {
+    this.link?.close()
+  }
+}
