@@ -24,6 +24,9 @@ export {
   BadMatchSpecError,
   StorageFullError,
   DatabaseClosedError,
+  SagaFailedError,
+  SagaAbortError,
+  BadSagaError,
 } from './errors.js'
 export type { ErrorCode } from './errors.js'
 export type { TableOptions, TableType, StorageType, TableDef } from './schema/table-def.js'
@@ -39,3 +42,7 @@ export type { JoinOptions } from './replication/session.js'
 export type { Replicator, ReplicatorOptions } from './replication/replicator.js'
 export type { FaultOptions } from './replication/faults.js'
 export type { Pipe } from './replication/wire.js'
+export { Saga } from './saga/saga.js'
+export type { SagaInfo, SagaResult, StartOptions } from './saga/saga.js'
+export type { SagaStep, SagaOptions, SagaContext, BackoffOptions } from './saga/definition.js'
+export type { SagaStatus, SagaEvent, SagaEventKind, SagaFailure } from './saga/log.js'
