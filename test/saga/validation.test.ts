@@ -1,6 +1,6 @@
 /** Sagas: a bad definition, bad options or a bad input is a typed error, and nothing is written. */
 import { afterEach, expect, it } from 'vitest'
-import { BadRecordError, BadSagaError, WebnesiaError, type Database, type SagaStep } from '../../src/index.js'
+import { BadRecordError, BadSagaError, type WebnesiaError, type Database, type SagaStep } from '../../src/index.js'
 import { fresh } from '../node/helpers.js'
 
 let dbs: Database[] = []
