@@ -34,9 +34,10 @@ const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /**
  * Declares the order saga: reserve (local) → pay (a simulated remote service: slow, flaky 30%,
- * declines some orders for good) → ship (local). `hold` makes `pay` wait that long (a slow service).
+ * declines some orders for good) → ship (local). `hold` makes `pay` wait that long (a hung service);
+ * `slow` makes it take 0.3–0.8 s, so a saga is in flight for longer than the gap between two starts.
  */
-export function declareOrder(db: Database, opts: { leaseMs: number; hold?: number; onPay?: (id: string) => void }): Saga<Order> {
+export function declareOrder(db: Database, opts: { leaseMs: number; hold?: number; slow?: boolean }): Saga<Order> {
   return db.saga<Order>(
     'order',
     [
@@ -61,8 +62,7 @@ export function declareOrder(db: Database, opts: { leaseMs: number; hold?: numbe
       {
         name: 'pay',
         run: async (ctx, o) => {
-          opts.onPay?.(ctx.id)
-          await pause(opts.hold ?? 10 + Math.random() * 40)
+          await pause(opts.hold ?? (opts.slow ? 300 + Math.random() * 500 : 10 + Math.random() * 40))
           if (o.decline) throw new SagaAbortError('declined')
           if (Math.random() < 0.3) throw new Error('payment service unavailable')
           return `pay-${ctx.idempotencyKey}`

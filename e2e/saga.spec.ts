@@ -46,7 +46,7 @@ test('50 sagas, their tab crashed at a random moment: the next tab finishes ever
   await openShop(a, dbName)
   await a.evaluate(async (stock) => {
     await shop.setupShop(db, stock)
-    window.order = shop.declareOrder(db, { leaseMs: 1500 })
+    window.order = shop.declareOrder(db, { leaseMs: 1500, slow: true })
     // Never awaited by the test: the tab dies while these run. One start every 40 ms.
     void (async () => {
       for (let i = 0; i < 50; i++) {
@@ -71,7 +71,7 @@ test('50 sagas, their tab crashed at a random moment: the next tab finishes ever
   expect(left.unfinished).toBeGreaterThan(0)
   test.info().annotations.push({ type: 'crash', description: `${String(left.total)} sagas started, ${String(left.unfinished)} unfinished at the crash` })
 
-  await b.evaluate(() => void (window.order = shop.declareOrder(db, { leaseMs: 1500 })))
+  await b.evaluate(() => void (window.order = shop.declareOrder(db, { leaseMs: 1500, slow: true })))
   await expect
     .poll(async () => (await ledger(b)).sagas.filter((s) => s.status !== 'completed' && s.status !== 'compensated').length, { timeout: 60_000 })
     .toBe(0)
