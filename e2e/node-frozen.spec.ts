@@ -6,7 +6,7 @@
 import { expect, freezePage, openHarness, test, uniqueName } from './fixtures.js'
 
 test('commits of the other tabs go on while a tab of the node is frozen', async ({ freezable }) => {
-  test.setTimeout(60_000)
+  test.setTimeout(120_000) // two freezable tabs: slow to start on a loaded machine
   const name = uniqueName('frozen')
   const a = await openHarness(await freezable.context.newPage())
   const b = await openHarness(await freezable.context.newPage())
