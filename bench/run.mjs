@@ -6,7 +6,7 @@
  *
  * Options:
  *   --quick            fewer repetitions and smaller sizes (under 2 minutes)
- *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 MEM CHUNK REPL)
+ *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 MEM CHUNK REPL SAGA)
  *   --reps=N           repetitions per workload (default 5, quick 3)
  *   --no-write         do not write BENCHMARKS.md / results.json (for trying things out)
  *   --dev              serve the page with Vite's dev server (unbundled modules) instead of a build
@@ -59,6 +59,7 @@ const S = quick
       mem: { records: 20_000 },
       chunk: { records: 20_000 },
       repl: { records: 20_000 },
+      saga: { sagas: 100 },
     }
   : {
       p1: { records: 10_000, libReads: 100_000, txnReads: 10_000, dexieReads: 2_000, mapReads: 1_000_000, rxdbReads: 500 },
@@ -72,6 +73,7 @@ const S = quick
       mem: { records: 100_000 },
       chunk: { records: 100_000 },
       repl: { records: 100_000 },
+      saga: { sagas: 300 },
     }
 
 // ---------------------------------------------------------------- browser and server
@@ -499,6 +501,15 @@ const workloads = [
     },
     ownPages: true,
   },
+  {
+    id: 'SAGA',
+    title: 'Sagas of 3 steps, each one local transaction (ctx.transaction), beside the same 3 transactions bare',
+    unit: 'per second',
+    sizes: S.saga,
+    async rep(page, _warm, rep) {
+      return call(page, 'sagaBench', { ...S.saga, rep })
+    },
+  },
 ]
 
 /** Ratios, each with its target: value = num / den (median of per-repetition ratios). */
@@ -535,6 +546,8 @@ const ratios = [
   { w: 'CHUNK', label: 'peak heap of a chunked select (n = 100, fixed costs included) ÷ heap of the whole result set (info)', num: 'lib.chunkedPeakBytes', den: 'lib.wholeResultBytes', op: 'info' },
   { w: 'MEM', label: 'library heap ÷ JSON size per record (info)', num: 'lib.heapPerRecord', den: 'json.bytesPerRecord', op: 'info' },
   { w: 'MEM', label: 'library heap ÷ plain Map of the records (info)', num: 'lib.heapPerRecord', den: 'map.heapPerRecord', op: 'info' },
+  { w: 'SAGA', label: 'bare 3 transactions ÷ a 3-step saga, sequential (info: the cost of durability)', num: 'bare.seq.perSec', den: 'saga.seq.perSec', op: 'info' },
+  { w: 'SAGA', label: 'bare 3 transactions ÷ a 3-step saga, 20 at a time (info: the cost of durability)', num: 'bare.par20.perSec', den: 'saga.par20.perSec', op: 'info' },
 ]
 
 // ---------------------------------------------------------------- run

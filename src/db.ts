@@ -24,6 +24,9 @@ import { setRemotePolicy, type RemotePolicy } from './replication/remote-policy.
 import type { StorageType } from './schema/table-def.js'
 import type { BackendFactory } from './backend/backend.js'
 import { idbBackend } from './backend/idb.js'
+import { defineSaga, type SagaOptions, type SagaStep } from './saga/definition.js'
+import { SagaHost } from './saga/host.js'
+import { Saga } from './saga/saga.js'
 
 /** Options of {@link openDatabase}. */
 export interface OpenOptions {
@@ -75,6 +78,7 @@ export class Database {
   private readonly runner: Runner
   private dirtyHandle: Transaction | null = null
   private session: Session | null = null
+  private sagaHost: SagaHost | null = null
 
   /** @internal Use {@link openDatabase}. */
   constructor(private readonly local: LocalNode) {
@@ -94,6 +98,7 @@ export class Database {
 
   /** Closes this tab's handle; later calls reject with `DatabaseClosedError`. */
   async close(): Promise<void> {
+    this.sagaHost?.close() // running sagas are abandoned as by a dead tab; the next tab resumes them
     await this.session?.leave().catch(() => undefined)
     this.session = null
     await this.local.close()
@@ -436,6 +441,29 @@ export class Database {
     if (detail !== 'simple' && detail !== 'detailed') throw new WebnesiaError('badarg', `subscribe: bad detail ${String(detail)}`)
     if (!this.local.catalog.has(spec.table)) throw new NoSuchTableError(spec.table)
     return this.local.subs.addTable(spec.table, detail === 'detailed', fn as (ev: TableEvent | DetailedTableEvent) => void, this.local.known)
+  }
+
+  // ---- sagas ----
+
+  /**
+   * Declares a saga (API.md, "Sagas"; src/saga/): its steps, each with an optional compensation.
+   * The tab then also resumes this definition's sagas that a dead or frozen tab left unfinished.
+   *
+   * @throws BadSagaError for a malformed definition or options; WebnesiaError `'already_exists'`
+   *   when this handle declared the name already
+   * @example
+   * const order = db.saga('order', [
+   *   { name: 'reserve', run: (ctx, o) => ctx.transaction(async (t) => reserve(t, o)), compensate: (ctx, o) => ctx.transaction((t) => release(t, o)) },
+   *   { name: 'payment', run: (ctx, o) => pay(o, ctx.idempotencyKey), compensate: (ctx, o) => refund(o, ctx.idempotencyKey) },
+   *   { name: 'ship',    run: (ctx, o) => ctx.transaction((t) => ship(t, o)) },
+   * ], { retries: 3 })
+   * const { results } = await order.start({ sku: 'apple', qty: 2 })
+   */
+  saga<I = unknown>(name: string, steps: readonly SagaStep<I>[], options?: SagaOptions): Saga<I> {
+    this.local.check()
+    const def = defineSaga<I>(name, steps, options)
+    this.sagaHost ??= new SagaHost(this, (ev) => this.local.systemEvent(ev))
+    return new Saga<I>(this.sagaHost, def)
   }
 
   /** Runs `fn` as an async call, turning synchronous throws into rejections. */

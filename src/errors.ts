@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'storage'
   | 'not_supported'
   | 'bad_update'
+  | 'saga_failed'
+  | 'saga_abort'
 
 /** Base class of every error raised by webnesia. */
 export class WebnesiaError extends Error {
@@ -100,6 +102,56 @@ export class StorageFullError extends WebnesiaError {
 export class DatabaseClosedError extends WebnesiaError {
   constructor() {
     super('closed', 'database is closed')
+  }
+}
+
+/**
+ * A saga failed for good (API.md, "Sagas"): its step `step` failed (after its retries, or at once
+ * with a {@link SagaAbortError}), and the saga ended `status`: `'compensated'` (every completed step
+ * was undone, in reverse order) or `'stuck'` (a compensation ran out of retries; a person must look).
+ * `reason` is what the step threw (in the tab that ran it; elsewhere its stored form: a plain
+ * value, or `{ name, message, code? }` for an Error).
+ */
+export class SagaFailedError extends WebnesiaError {
+  readonly id: string
+  readonly step: string
+  readonly reason: unknown
+  readonly status: 'compensated' | 'stuck'
+  constructor(id: string, step: string, reason: unknown, status: 'compensated' | 'stuck') {
+    super('saga_failed', `saga ${id} failed at step ${JSON.stringify(step)} (${status}): ${describeReason(reason)}`)
+    this.id = id
+    this.step = step
+    this.reason = reason
+    this.status = status
+  }
+}
+
+/**
+ * Thrown by a saga step (or a compensation) to say its failure is final: no retries. A step that
+ * throws it is not run again and the saga compensates at once; a compensation that throws it leaves
+ * the saga `'stuck'` at once. `reason` becomes the saga's failure reason.
+ *
+ * @example
+ * run: async (ctx, order) => {
+ *   const res = await pay(order, ctx.idempotencyKey)
+ *   if (res.declined) throw new SagaAbortError('card declined')   // retrying cannot help
+ *   return res.id
+ * }
+ */
+export class SagaAbortError extends WebnesiaError {
+  readonly reason: unknown
+  constructor(reason: unknown) {
+    super('saga_abort', `saga step failed for good: ${describeReason(reason)}`)
+    this.reason = reason
+  }
+}
+
+/** A saga definition or its options are malformed (code `'badarg'`); nothing was declared. */
+export class BadSagaError extends WebnesiaError {
+  readonly saga: string
+  constructor(saga: string, message: string) {
+    super('badarg', `saga ${JSON.stringify(saga)}: ${message}`)
+    this.saga = saga
   }
 }
 

@@ -24,6 +24,9 @@ export {
   BadMatchSpecError,
   StorageFullError,
   DatabaseClosedError,
+  SagaFailedError,
+  SagaAbortError,
+  BadSagaError,
 } from './errors.js'
 export type { ErrorCode } from './errors.js'
 export type { TableOptions, TableType, StorageType, TableDef } from './schema/table-def.js'
@@ -42,3 +45,7 @@ export type { FaultOptions } from './replication/faults.js'
 export type { Pipe } from './replication/wire.js'
 export type { RemoteChange, RemotePolicy } from './replication/remote-policy.js'
 export type { Transport } from './replication/transport.js'
+export { Saga } from './saga/saga.js'
+export type { SagaInfo, SagaResult, StartOptions } from './saga/saga.js'
+export type { SagaStep, SagaOptions, SagaContext, BackoffOptions } from './saga/definition.js'
+export type { SagaStatus, SagaEvent, SagaEventKind, SagaFailure } from './saga/log.js'

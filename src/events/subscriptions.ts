@@ -44,6 +44,11 @@ export type SystemEvent =
   | { type: 'schema_replicated'; from: string }
   /** A background dump of the log into the disc_copies stores failed in this tab (log/dumper.ts). */
   | { type: 'dump_failed'; code: ErrorCode; message: string }
+  /**
+   * A saga's compensation ran out of retries (src/saga/): the saga `id` of definition `saga` is
+   * `'stuck'` at compensation `step` and needs a person. Emitted once, by the tab that ran it.
+   */
+  | { type: 'saga_stuck'; saga: string; id: string; step: string; reason: string }
 
 /** What to subscribe to. */
 export type SubscriptionSpec = { table: string; detail?: 'simple' | 'detailed' } | 'system'

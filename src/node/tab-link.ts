@@ -60,9 +60,45 @@ export class TabLink {
       if (m.t === 'bye') this.peers.delete(m.from)
       else if ('from' in m && m.from !== this.tab) this.peers.add(m.from)
       if (m.t === 'hi') this.post({ t: 'here', from: this.tab })
-      onMessage(m)
+      if (this.frozen) this.hold(m)
+      else onMessage(m)
     }
     this.post({ t: 'hi', from: this.tab })
+    // A frozen page still runs BroadcastChannel handlers, but not the IndexedDB callbacks that
+    // follow: a catch-up it began would leave a log transaction open for as long as it stays frozen,
+    // and every other tab's commit would wait behind it. So messages are held while the page is
+    // frozen (Page Lifecycle `freeze`) and delivered on `resume`.
+    const doc = (globalThis as { document?: EventTarget }).document
+    if (doc && typeof doc.addEventListener === 'function') {
+      const onFreeze = (): void => void (this.frozen = true)
+      const onResume = (): void => {
+        this.frozen = false
+        for (const m of this.held.splice(0)) if (!this.closed) onMessage(m)
+      }
+      doc.addEventListener('freeze', onFreeze)
+      doc.addEventListener('resume', onResume)
+      this.unlisten = () => {
+        doc.removeEventListener('freeze', onFreeze)
+        doc.removeEventListener('resume', onResume)
+      }
+    }
+  }
+
+  private frozen = false
+  private readonly held: TabMessage[] = []
+  private unlisten: (() => void) | null = null
+
+  /** Keeps a message for `resume`; of the "LSN n is there" announcements only the latest. */
+  private hold(m: TabMessage): void {
+    if (m.t === 'lsn') {
+      const i = this.held.findIndex((h) => h.t === 'lsn')
+      if (i >= 0) {
+        const h = this.held[i]
+        if (h?.t === 'lsn' && h.lsn >= m.lsn) return
+        this.held.splice(i, 1)
+      }
+    }
+    if (this.held.length < 10_000) this.held.push(m)
   }
 
   /** True when another tab of the node may be listening (announcements are needed). */
@@ -106,6 +142,7 @@ export class TabLink {
     if (this.closed) return
     this.post({ t: 'bye', from: this.tab })
     this.closed = true
+    this.unlisten?.()
     this.channel.close()
     this.release?.()
   }
