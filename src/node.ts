@@ -95,6 +95,19 @@ export class LocalNode {
     if (this.snapshots.needed) await this.snapshots.fetch(this.tabs.link)
     await this.applier.catchUp()
     this.housekeeper.start()
+    if (typeof document !== 'undefined' && typeof document.addEventListener === 'function') {
+      document.addEventListener('freeze', this.onFreeze)
+      document.addEventListener('resume', this.onResume)
+    }
+  }
+
+  // A tab frozen with a transaction open would hold its stores until it runs again (backend.suspend).
+  private readonly onFreeze = (): void => {
+    this.backend.suspend?.()
+  }
+  private readonly onResume = (): void => {
+    this.backend.resume?.()
+    this.applier.requestCatchUp()
   }
 
   /** Full reload after a gap: disc tables from the backend, ram tables from a live tab (or kept). */
@@ -211,6 +224,10 @@ export class LocalNode {
     if (this.dumps.owed) await this.dumps.dump().catch(() => undefined)
     this.closed = true
     this.housekeeper.stop()
+    if (typeof document !== 'undefined' && typeof document.removeEventListener === 'function') {
+      document.removeEventListener('freeze', this.onFreeze)
+      document.removeEventListener('resume', this.onResume)
+    }
     try {
       const tx = await this.backend.transaction([TABS], 'readwrite')
       fire(tx.store(TABS).delete(this.tab))

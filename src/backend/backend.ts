@@ -141,6 +141,16 @@ export interface StorageBackend {
   upgrade<T>(fn: (tx: UpgradeTx) => Promise<T>): Promise<T>
   /** Called when another process's upgrade closed this connection (the schema may have changed). */
   onVersionChange: (() => void) | null
+  /**
+   * The process is being frozen (a browser tab's Page Lifecycle `freeze`): abort every transaction
+   * still running and open none until {@link StorageBackend.resume}. Optional: a backend whose
+   * process cannot be frozen with transactions open needs neither.
+   */
+  suspend?(): void
+  /** The process runs again. */
+  resume?(): void
+  /** How many times {@link StorageBackend.suspend} ran: a commit that saw it move was aborted by a freeze. */
+  readonly suspensions?: number
   /** Closes for good: every later call rejects with a DatabaseClosedError. */
   close(): void
 }

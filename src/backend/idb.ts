@@ -26,6 +26,11 @@ export class Connection {
   private db: IDBPDatabase | null = null
   private opening: Promise<IDBPDatabase> | null = null
   private closed = false
+  /** The IndexedDB transactions of this connection still running (aborted by {@link suspend}). */
+  private readonly running = new Set<IDBTransaction>()
+  private suspended: { promise: Promise<void>; resume: () => void } | null = null
+  /** How many times the connection was suspended (see {@link suspend}). */
+  suspensions = 0
   /** Called after the connection was closed by another tab's upgrade (to resync the schema). */
   onVersionChange: (() => void) | null = null
 
@@ -38,6 +43,7 @@ export class Connection {
   /** The open connection (opening it if needed). */
   get(): Promise<IDBPDatabase> {
     if (this.closed) return Promise.reject(new DatabaseClosedError())
+    if (this.suspended) return this.suspended.promise.then(() => this.get())
     if (this.db) return Promise.resolve(this.db)
     this.opening ??= this.open(undefined, null).finally(() => {
       this.opening = null
@@ -71,8 +77,53 @@ export class Connection {
       db.close()
       throw new DatabaseClosedError()
     }
+    this.track(db)
     this.db = db
     return db
+  }
+
+  /** Remembers every transaction of `db` until it ends, so {@link suspend} can abort it. */
+  private track(db: IDBPDatabase): void {
+    const native = unwrap(db)
+    const create = native.transaction.bind(native)
+    native.transaction = ((stores: string | string[], mode?: IDBTransactionMode, opts?: IDBTransactionOptions) => {
+      const tx = create(stores, mode, opts)
+      this.running.add(tx)
+      const end = (): void => void this.running.delete(tx)
+      tx.addEventListener('complete', end)
+      tx.addEventListener('abort', end)
+      return tx
+    }) as typeof native.transaction
+  }
+
+  /**
+   * The tab is being frozen (Page Lifecycle `freeze`): abort every transaction still running and
+   * open none until {@link resume}. A frozen tab's open transaction holds its stores — the log among
+   * them — until the tab runs again (its callbacks cannot run), stalling every other tab's commits
+   * (DESIGN.md decision 7). What was aborted is retried on resume (commits, catch-ups) or later
+   * (housekeeping, dumps).
+   */
+  suspend(): void {
+    if (this.suspended) return
+    this.suspensions++
+    let resume = (): void => undefined
+    const promise = new Promise<void>((r) => (resume = r))
+    this.suspended = { promise, resume }
+    for (const tx of this.running) {
+      try {
+        tx.abort()
+      } catch {
+        // already finishing
+      }
+    }
+    this.running.clear()
+  }
+
+  /** The tab runs again: transactions may open. */
+  resume(): void {
+    const s = this.suspended
+    this.suspended = null
+    s?.resume()
   }
 
   private drop(db: IDBPDatabase): void {
@@ -134,6 +185,7 @@ export class Connection {
   /** Closes for good. */
   close(): void {
     this.closed = true
+    this.resume()
     this.db?.close()
     this.db = null
   }
@@ -302,6 +354,15 @@ export class IdbBackend implements StorageBackend {
   }
   upgrade<T>(fn: (tx: UpgradeTx) => Promise<T>): Promise<T> {
     return this.connection.upgrade((db, tx) => fn(new IdbUpgrade(db, tx)))
+  }
+  suspend(): void {
+    this.connection.suspend()
+  }
+  resume(): void {
+    this.connection.resume()
+  }
+  get suspensions(): number {
+    return this.connection.suspensions
   }
   close(): void {
     this.connection.close()

@@ -150,10 +150,17 @@ export class Committer {
   private async flushWithRetry(batch: Pending[]): Promise<void> {
     let speculate = true
     for (let attempt = 0; ; attempt++) {
+      const suspensions = this.node.backend.suspensions
       try {
         await this.flush(batch, speculate)
         return
       } catch (e) {
+        if (suspensions !== this.node.backend.suspensions && !this.node.closed) {
+          // The tab was frozen mid-commit and its transaction aborted (StorageBackend.suspend):
+          // nothing of it landed, or the unknown-outcome lookup found it; go again once it runs.
+          attempt--
+          continue
+        }
         if (e instanceof SpeculationFailed) {
           speculate = false
           attempt--
