@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'storage'
   | 'not_supported'
   | 'bad_update'
+  | 'locked'
 
 /** Base class of every error raised by webnesia. */
 export class WebnesiaError extends Error {
