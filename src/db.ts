@@ -23,6 +23,7 @@ import type { Replicator } from './replication/replicator.js'
 import { setRemotePolicy, type RemotePolicy } from './replication/remote-policy.js'
 import type { StorageType } from './schema/table-def.js'
 import type { BackendFactory } from './backend/backend.js'
+import type * as FileBackend from './backend/file/backend.js'
 import { idbBackend } from './backend/idb.js'
 import { defineSaga, type SagaOptions, type SagaStep } from './saga/definition.js'
 import { SagaHost } from './saga/host.js'
@@ -34,6 +35,21 @@ export interface OpenOptions {
   name: string
   /** The node id to use when this device's database is created (default: a random id). */
   node?: string
+  /**
+   * Node ≥ 20 only (an edge node): keep the node's disc copies in files under this folder (one
+   * folder per node name: an fsynced, checksummed log plus snapshots, backend/file/) instead of
+   * IndexedDB. One process at a time may open a node's folder (another gets a `'locked'` error).
+   */
+  dir?: string
+}
+
+type FileBackendModule = typeof FileBackend
+
+/** The file backend, loaded only when a `dir` is given: bundlers for the browser never see it. */
+async function fileBackendFor(dir: string): Promise<BackendFactory> {
+  const spec = './backend/file/backend.js'
+  const mod = (await import(/* @vite-ignore */ spec)) as FileBackendModule
+  return mod.fileBackend(dir)
 }
 
 /**
@@ -44,6 +60,14 @@ export interface OpenOptions {
  * await db.createTable('stock', { attributes: ['sku', 'count'] })
  */
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  const dir = (opts as Partial<OpenOptions> | null)?.dir
+  if (dir !== undefined) {
+    if (typeof dir !== 'string' || dir.length === 0) throw new WebnesiaError('badarg', 'openDatabase: dir must be a non-empty path')
+    if (typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== 'string') {
+      throw new WebnesiaError('not_supported', 'openDatabase: dir (files on disc) needs Node >= 20; in a browser the node lives in IndexedDB')
+    }
+    return openDatabaseOn(await fileBackendFor(dir), opts)
+  }
   return openDatabaseOn(idbBackend, opts)
 }
 

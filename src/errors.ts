@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'bad_update'
   | 'saga_failed'
   | 'saga_abort'
+  | 'locked'
 
 /** Base class of every error raised by webnesia. */
 export class WebnesiaError extends Error {

@@ -3,6 +3,7 @@
  * IndexedDB through fake-indexeddb; a Node file backend joins the list), and the fault wrapper
  * (src/backend/faults.ts) that the commit-failure, dumper and quota tests use.
  */
+import { backendConformance } from './conformance.js'
 import { describe, expect, it } from 'vitest'
 import { KeyRange, type BackendFactory, type StorageBackend } from '../../src/backend/backend.js'
 import { Faults } from '../../src/backend/faults.js'
@@ -139,3 +140,6 @@ describe('the fault wrapper', () => {
     b.close()
   })
 })
+
+// The same contract as the file backend runs (test/backend/file.test.ts): both implementations agree.
+backendConformance('indexeddb', { open: (name, create = () => undefined) => idbBackend(name, create) })
