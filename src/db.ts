@@ -21,6 +21,8 @@ import { WriteSet } from './txn/write-set.js'
 import { Session, type JoinOptions } from './replication/session.js'
 import type { Replicator } from './replication/replicator.js'
 import type { StorageType } from './schema/table-def.js'
+import { LiveQuery } from './live/live-query.js'
+import { observe } from './txn/observe.js'
 
 /** Options of {@link openDatabase}. */
 export interface OpenOptions {
@@ -83,6 +85,7 @@ export class Database {
   async close(): Promise<void> {
     await this.session?.leave().catch(() => undefined)
     this.session = null
+    this.local.subs.applied.close(this.local.applied)
     await this.local.close()
   }
 
@@ -406,6 +409,29 @@ export class Database {
     if (detail !== 'simple' && detail !== 'detailed') throw new WebnesiaError('badarg', `subscribe: bad detail ${String(detail)}`)
     if (!this.local.catalog.has(spec.table)) throw new NoSuchTableError(spec.table)
     return this.local.subs.addTable(spec.table, detail === 'detailed', fn as (ev: TableEvent | DetailedTableEvent) => void, this.local.known)
+  }
+
+  // ---- live queries ----
+
+  /**
+   * A query followed live (API.md, "Live queries"): `fn` is a read-only transaction function; it
+   * runs when the first subscriber comes, then again after every commit — this tab's, another
+   * tab's or a peer's — that changed something it read. Values are consistent snapshots, in commit
+   * order, never repeated when deep-equal; bursts of commits are coalesced.
+   *
+   * @throws DatabaseClosedError when the handle is closed.
+   * @throws WebnesiaError `badarg` when `fn` is not a function.
+   * @example
+   * const q = db.liveQuery((t) => t.matchObject('stock', { sku: '_' }))
+   * const off = q.subscribe((rows) => render(rows), (err) => console.error(err))
+   */
+  liveQuery<T>(fn: ActivityFn<T>): LiveQuery<T> {
+    this.local.check()
+    if (typeof fn !== 'function') throw new WebnesiaError('badarg', 'liveQuery: fn must be a function')
+    return new LiveQuery<T>({
+      observe: () => observe(this.local, this.committer, this.runner, fn),
+      onApplied: (l) => this.local.subs.applied.add(l),
+    })
   }
 
   /** Runs `fn` as an async call, turning synchronous throws into rejections. */

@@ -341,6 +341,7 @@ export class LocalNode {
   async reload(): Promise<void> {
     await this.load(undefined, false)
     if ([...this.catalog.tables.values()].some((t) => t.def.storage === 'ram_copies')) await this.fetchRamSnapshot()
+    this.subs.applied.reset(this.applied)
   }
 
   /**
