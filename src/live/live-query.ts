@@ -154,6 +154,7 @@ interface Sub<T> {
  * const off = q.subscribe((orders) => render(orders), (err) => show(err))
  * // later: off()
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface below only adds the Symbol.observable member, defined on the prototype at the end of this module
 export class LiveQuery<T> {
   private readonly subs = new Set<Sub<T>>()
   private off: (() => void) | null = null
@@ -345,6 +346,7 @@ function call(fn: () => void): void {
 
 // The interface half of LiveQuery: `Symbol.observable` is declared as a plain `symbol` (as RxJS
 // declares it), which a class member cannot be keyed by; an interface member can.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the class
 export interface LiveQuery<T> {
   /**
    * `q[Symbol.observable]()`: the interop observable (`from(q)` in RxJS). Also under the
@@ -356,7 +358,9 @@ export interface LiveQuery<T> {
 // `q[Symbol.observable]` where the symbol exists (RxJS and zen-observable polyfill it).
 if (OBSERVABLE !== '@@observable') {
   Object.defineProperty(LiveQuery.prototype, OBSERVABLE, {
-    value: LiveQuery.prototype['@@observable'],
+    value(this: LiveQuery<unknown>): InteropObservable<unknown> {
+      return this['@@observable']()
+    },
     writable: true,
     configurable: true,
   })
