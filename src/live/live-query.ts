@@ -346,7 +346,6 @@ function call(fn: () => void): void {
 
 // The interface half of LiveQuery: `Symbol.observable` is declared as a plain `symbol` (as RxJS
 // declares it), which a class member cannot be keyed by; an interface member can.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the class
 export interface LiveQuery<T> {
   /**
    * `q[Symbol.observable]()`: the interop observable (`from(q)` in RxJS). Also under the
