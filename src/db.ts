@@ -22,6 +22,8 @@ import { Session, type JoinOptions } from './replication/session.js'
 import type { Replicator } from './replication/replicator.js'
 import type { StorageType } from './schema/table-def.js'
 import { LiveQuery } from './live/live-query.js'
+import type { DatabaseSchema } from './typed/schema.js'
+import type { TypedDatabase } from './typed/database.js'
 import { observe } from './txn/observe.js'
 
 /** Options of {@link openDatabase}. */
@@ -33,13 +35,24 @@ export interface OpenOptions {
 }
 
 /**
+ * Opens (or creates) the node `name` in this tab, typed by a schema `S` (API.md, "Typed tables"):
+ * the same handle, seen through {@link TypedDatabase}.
+ *
+ * @example
+ * type Shop = { stock: TableSchema<{ sku: string; count: number }, 'sku'> }
+ * const db = await openDatabase<Shop>({ name: 'shop' })
+ * @throws WebnesiaError `badarg` for bad options; the storage's errors (e.g. `StorageFullError`).
+ */
+export function openDatabase<S extends DatabaseSchema<S> = never>(opts: [S] extends [never] ? never : OpenOptions): Promise<TypedDatabase<S>>
+/**
  * Opens (or creates) the node `name` in this tab.
  *
  * @example
  * const db = await openDatabase({ name: 'shop' })
  * await db.createTable('stock', { attributes: ['sku', 'count'] })
  */
-export async function openDatabase(opts: OpenOptions): Promise<Database> {
+export function openDatabase(opts: OpenOptions): Promise<Database>
+export async function openDatabase(opts: OpenOptions): Promise<Database | TypedDatabase<never>> {
   if (typeof opts !== 'object' || opts === null) throw new WebnesiaError('badarg', 'openDatabase: options must be an object')
   if (typeof opts.name !== 'string' || opts.name.length === 0) throw new WebnesiaError('badarg', 'openDatabase: name must be a non-empty string')
   if (opts.node !== undefined && (typeof opts.node !== 'string' || opts.node.length === 0)) {

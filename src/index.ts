@@ -40,3 +40,28 @@ export type { Replicator, ReplicatorOptions } from './replication/replicator.js'
 export type { FaultOptions } from './replication/faults.js'
 export type { Pipe } from './replication/wire.js'
 export type { LiveQuery, LiveQueryObserver, Unsubscribe, InteropObservable } from './live/live-query.js'
+export type {
+  TableSchema,
+  AnyTableSchema,
+  DatabaseSchema,
+  KeyAttributes,
+  TableName,
+  RecordOf,
+  KeyOf,
+  KeyAttributeOf,
+  IndexAttributeOf,
+  Pattern,
+  PatternValue,
+  PatternVariable,
+  MatchSpec,
+  MatchClause,
+  Guard,
+  SelectResult,
+  BodyValue,
+  TypedTableOptions,
+  TypedTableEvent,
+  TypedDetailedTableEvent,
+  TableInfoValues,
+  TableInfoValue,
+} from './typed/schema.js'
+export type { TypedDatabase, TypedTransaction, TypedActivityFn, TypedLockItem } from './typed/database.js'
