@@ -57,14 +57,14 @@ it('renders the value, follows another tab, remakes the query on new deps, stops
   }
   const el = document.createElement('div')
   const root = createRoot(el)
-  await act(async () => root.render(createElement(Stock)))
+  await act(() => Promise.resolve(root.render(createElement(Stock))))
   expect(seen[0]).toBeUndefined()
   await until(() => el.textContent === 'apple=1', rendered)
   await b.dirtyWrite('stock', { sku: 'apple', count: 2 })
   await until(() => el.textContent === 'apple=2', rendered)
-  await act(async () => setSku('pear'))
+  await act(() => Promise.resolve(setSku('pear')))
   await until(() => el.textContent === 'pear=7', rendered)
-  await act(async () => root.unmount())
+  await act(() => Promise.resolve(root.unmount()))
   const renders = seen.length
   await b.dirtyWrite('stock', { sku: 'pear', count: 8 })
   await a.dirtyWrite('stock', { sku: 'pear', count: 9 })
