@@ -4,16 +4,10 @@
  * tags and the counter stay in sync, each change flashing with its origin (this tab / another tab
  * / a peer).
  */
-import { openDatabase, TableExistsError, type Database, type Origin, type TableEvent } from '../src/index.js'
+import { openDatabase, TableExistsError, type KeyOf, type Origin, type RecordOf, type TypedTableEvent } from '../src/index.js'
 import { startNetwork } from './network.js'
 import { registerPwa } from './pwa.js'
-
-interface Product extends Record<string, unknown> {
-  sku: string
-  name: string
-  category: string
-  price: number
-}
+import type { Product, Shop, ShopDb } from './schema.js'
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T
 
@@ -24,19 +18,19 @@ const EXAMPLES: [string, unknown][] = [
   ['Price between 1 and 5 (andalso)', [[{ sku: '$1', price: '$2' }, [['andalso', ['>=', '$2', 1], ['=<', '$2', 5]]], [{ sku: '$1', price: '$2' }]]]],
 ]
 
-async function ensureTables(db: Database): Promise<void> {
-  const create = async (name: string, opts: Parameters<Database['createTable']>[1]): Promise<void> => {
+async function ensureTables(db: ShopDb): Promise<void> {
+  const create = async (made: Promise<void>): Promise<void> => {
     try {
-      await db.createTable(name, opts)
+      await made
     } catch (e) {
       if (!(e instanceof TableExistsError)) throw e
     }
   }
-  await create('product', { attributes: ['sku', 'name', 'category', 'price'], index: ['category'] })
-  await create('stock', { attributes: ['sku', 'count'] })
-  await create('order', { attributes: ['id', 'sku', 'qty', 'at'], type: 'ordered_set', storage: 'disc_only_copies' })
-  await create('counter', { attributes: ['name', 'value'], storage: 'ram_copies' })
-  await create('tag', { attributes: ['sku', 'tag'], type: 'bag' })
+  await create(db.createTable('product', { attributes: ['sku', 'name', 'category', 'price'], index: ['category'] }))
+  await create(db.createTable('stock', { attributes: ['sku', 'count'] }))
+  await create(db.createTable('order', { attributes: ['id', 'sku', 'qty', 'at'], type: 'ordered_set', storage: 'disc_only_copies' }))
+  await create(db.createTable('counter', { attributes: ['name', 'value'], storage: 'ram_copies' }))
+  await create(db.createTable('tag', { attributes: ['sku', 'tag'], type: 'bag' }))
   if ((await db.dirtyAllKeys('product')).length === 0) {
     await db.transaction(async (t) => {
       const seed: Product[] = [
@@ -71,7 +65,9 @@ function logEvent(text: string, origin: Origin | 'system' | 'warn'): void {
   while (log.children.length > 200) log.lastElementChild?.remove()
 }
 
-function describe(ev: TableEvent): string {
+type ShopEvent = TypedTableEvent<keyof Shop, unknown, unknown>
+
+function describe(ev: ShopEvent): string {
   switch (ev.type) {
     case 'write':
       return `${ev.table}: write ${JSON.stringify(ev.record)}`
@@ -84,78 +80,82 @@ function describe(ev: TableEvent): string {
   }
 }
 
-/**
- * Renders run concurrently (one per event) and their reads take different times: only the one
- * started last may touch the page, so an older view never overwrites a newer one.
- */
-const renders = { products: 0, orders: 0, tags: 0 }
-
-async function renderProducts(db: Database, changed?: { sku: string; origin: Origin }): Promise<void> {
-  const seq = ++renders.products
-  const products = (await db.dirtyMatchObject<Product>('product', {})).sort((a, b) => a.sku.localeCompare(b.sku))
-  const rows: HTMLTableRowElement[] = []
-  for (const p of products) {
-    const [s] = await db.dirtyRead('stock', p.sku)
-    const tr = document.createElement('tr')
-    tr.dataset['sku'] = p.sku
-    const cells = [p.sku, p.name, p.category, p.price.toFixed(2), String((s?.['count'] as number | undefined) ?? 0)]
-    cells.forEach((c, i) => {
-      const td = document.createElement('td')
-      td.textContent = c
-      if (i >= 3) td.className = 'num'
-      tr.append(td)
-    })
-    const actions = document.createElement('td')
-    const order = document.createElement('button')
-    order.textContent = 'Order'
-    order.setAttribute('aria-label', `Order one ${p.name}`)
-    order.addEventListener('click', () => void placeOrder(db, p.sku))
-    const restock = document.createElement('button')
-    restock.className = 'ghost'
-    restock.textContent = '+10'
-    restock.setAttribute('aria-label', `Restock ${p.name} by 10`)
-    restock.addEventListener('click', () => void db.dirtyUpdateCounter('stock', p.sku, 10))
-    const del = document.createElement('button')
-    del.className = 'ghost'
-    del.textContent = 'Delete'
-    del.setAttribute('aria-label', `Delete ${p.name}`)
-    del.addEventListener('click', () => {
-      void db.transaction(async (t) => {
-        await t.delete('product', p.sku)
-        await t.delete('stock', p.sku)
-      })
-    })
-    actions.append(order, ' ', restock, ' ', del)
-    tr.append(actions)
-    rows.push(tr)
-    if (changed?.sku === p.sku) flash(tr, changed.origin)
-  }
-  // Built off-document and swapped in at once: overlapping renders cannot interleave rows.
-  if (seq === renders.products) $('products').replaceChildren(...rows)
+/** One row of the products view: a product and its stock. */
+interface ProductRow {
+  product: Product
+  count: number
 }
 
-async function renderOrders(db: Database): Promise<void> {
-  const seq = ++renders.orders
-  const recent = await db.dirtySelect<Record<string, unknown>>('order', [[{ id: '_' }, [], ['$_']]])
-  if (seq !== renders.orders) return
-  $('order-count').textContent = String(recent.length)
-  $('sold').textContent = String(recent.reduce((n, o) => n + (o['qty'] as number), 0))
-  const items = recent
-    .slice(-30)
-    .reverse()
-    .map((o) => {
-      const li = document.createElement('li')
-      li.textContent = `${String(o['sku'])} × ${String(o['qty'])} at ${new Date(o['at'] as number).toLocaleTimeString()}`
-      return li
-    })
-  $('orders').replaceChildren(...items)
+/** The products view: a live query over product and stock (re-run only when they change). */
+function productRows(db: ShopDb): void {
+  db.liveQuery(async (t) => {
+    const products = (await t.matchObject('product', {})).sort((a, b) => a.sku.localeCompare(b.sku))
+    const rows: ProductRow[] = []
+    for (const product of products) rows.push({ product, count: (await t.read('stock', product.sku))[0]?.count ?? 0 })
+    return rows
+  }).subscribe((rows) => $('products').replaceChildren(...rows.map((r) => productRow(db, r))), (e) => logEvent(`products: ${String(e)}`, 'warn'))
 }
 
-async function placeOrder(db: Database, sku: string): Promise<void> {
+function productRow(db: ShopDb, { product: p, count }: ProductRow): HTMLTableRowElement {
+  const tr = document.createElement('tr')
+  tr.dataset['sku'] = p.sku
+  const cells = [p.sku, p.name, p.category, p.price.toFixed(2), String(count)]
+  cells.forEach((c, i) => {
+    const td = document.createElement('td')
+    td.textContent = c
+    if (i >= 3) td.className = 'num'
+    tr.append(td)
+  })
+  const actions = document.createElement('td')
+  const order = document.createElement('button')
+  order.textContent = 'Order'
+  order.setAttribute('aria-label', `Order one ${p.name}`)
+  order.addEventListener('click', () => void placeOrder(db, p.sku))
+  const restock = document.createElement('button')
+  restock.className = 'ghost'
+  restock.textContent = '+10'
+  restock.setAttribute('aria-label', `Restock ${p.name} by 10`)
+  restock.addEventListener('click', () => void db.dirtyUpdateCounter('stock', p.sku, 10))
+  const del = document.createElement('button')
+  del.className = 'ghost'
+  del.textContent = 'Delete'
+  del.setAttribute('aria-label', `Delete ${p.name}`)
+  del.addEventListener('click', () => {
+    void db.transaction(async (t) => {
+      await t.delete('product', p.sku)
+      await t.delete('stock', p.sku)
+    })
+  })
+  actions.append(order, ' ', restock, ' ', del)
+  tr.append(actions)
+  return tr
+}
+
+/** The orders view: a live query over the order table (disc_only_copies). */
+function ordersView(db: ShopDb): void {
+  db.liveQuery((t) => t.select('order', [[{ id: '_' }, [], ['$_']]])).subscribe(
+    (recent) => {
+      $('order-count').textContent = String(recent.length)
+      $('sold').textContent = String(recent.reduce((n, o) => n + o.qty, 0))
+      const items = recent
+        .slice(-30)
+        .reverse()
+        .map((o) => {
+          const li = document.createElement('li')
+          li.textContent = `${o.sku} × ${String(o.qty)} at ${new Date(o.at).toLocaleTimeString()}`
+          return li
+        })
+      $('orders').replaceChildren(...items)
+    },
+    (e) => logEvent(`orders: ${String(e)}`, 'warn'),
+  )
+}
+
+async function placeOrder(db: ShopDb, sku: string): Promise<void> {
   try {
     await db.transaction(async (t) => {
       const [s] = await t.read('stock', sku, 'write')
-      const count = (s?.['count'] as number | undefined) ?? 0
+      const count = s?.count ?? 0
       if (count < 1) t.abort('out of stock')
       await t.write('stock', { sku, count: count - 1 })
       await t.write('order', { id: [Date.now(), crypto.randomUUID()], sku, qty: 1, at: Date.now() })
@@ -165,86 +165,83 @@ async function placeOrder(db: Database, sku: string): Promise<void> {
   }
 }
 
-async function renderTags(db: Database, changed?: Origin): Promise<void> {
-  const seq = ++renders.tags
-  const tags = await db.dirtyMatchObject<{ sku: string; tag: string }>('tag', {})
-  const bySku = new Map<string, string[]>()
-  for (const t of tags) bySku.set(t.sku, [...(bySku.get(t.sku) ?? []), t.tag])
-  const items = [...bySku].sort(([a], [b]) => a.localeCompare(b)).map(([sku, ts]) => {
-    const li = document.createElement('li')
-    li.dataset['sku'] = sku
-    const b = document.createElement('strong')
-    b.textContent = sku
-    li.append(b, ': ')
-    for (const t of ts) {
-      const chip = document.createElement('button')
-      chip.className = 'chip'
-      chip.textContent = `${t} ×`
-      chip.setAttribute('aria-label', `Remove tag ${t} from ${sku}`)
-      chip.addEventListener('click', () => void db.dirtyDeleteObject('tag', { sku, tag: t }))
-      li.append(chip, ' ')
-    }
-    return li
-  })
-  if (seq !== renders.tags) return
-  $('tags').replaceChildren(...items)
-  if (changed) flash($('tags'), changed)
+/** The tags view: a live query over the tag bag. */
+function tagsView(db: ShopDb): void {
+  db.liveQuery((t) => t.matchObject('tag', {})).subscribe(
+    (tags) => {
+      const bySku = new Map<string, string[]>()
+      for (const t of tags) bySku.set(t.sku, [...(bySku.get(t.sku) ?? []), t.tag])
+      const items = [...bySku].sort(([a], [b]) => a.localeCompare(b)).map(([sku, ts]) => {
+        const li = document.createElement('li')
+        li.dataset['sku'] = sku
+        const b = document.createElement('strong')
+        b.textContent = sku
+        li.append(b, ': ')
+        for (const t of ts) {
+          const chip = document.createElement('button')
+          chip.className = 'chip'
+          chip.textContent = `${t} ×`
+          chip.setAttribute('aria-label', `Remove tag ${t} from ${sku}`)
+          chip.addEventListener('click', () => void db.dirtyDeleteObject('tag', { sku, tag: t }))
+          li.append(chip, ' ')
+        }
+        return li
+      })
+      $('tags').replaceChildren(...items)
+    },
+    (e) => logEvent(`tags: ${String(e)}`, 'warn'),
+  )
+}
+
+/** The counter view: a live query of one key. */
+function counterView(db: ShopDb): void {
+  db.liveQuery(async (t) => (await t.read('counter', 'clicks'))[0]?.value ?? 0).subscribe(
+    (n) => {
+      $('counter').textContent = String(n)
+    },
+    (e) => logEvent(`counter: ${String(e)}`, 'warn'),
+  )
 }
 
 /**
- * Subscribes to a table's events, again whenever the table is created anew (a subscription ends
- * with its table: a node joining a cluster that created the same table takes the cluster's).
+ * Logs a table's events and flashes its view with their origin; again whenever the table is
+ * created anew (a subscription ends with its table: a node joining a cluster that created the
+ * same table takes the cluster's). The views themselves are live queries.
  */
-function watch(db: Database, spec: { table: string }, fn: (ev: TableEvent) => void): void {
-  let off = db.subscribe(spec, fn)
+function watch<T extends keyof Shop>(db: ShopDb, table: T, view: string, log = true): void {
+  const fn = (ev: TypedTableEvent<T, RecordOf<Shop, T>, KeyOf<Shop, T>>): void => {
+    if (log) logEvent(describe(ev), ev.origin)
+    flash($(view), ev.origin)
+  }
+  let off = db.subscribe({ table }, fn)
   db.subscribe('system', (ev) => {
-    if (ev.type === 'table_created' && ev.table === spec.table) {
+    if (ev.type === 'table_created' && ev.table === table) {
       off()
-      off = db.subscribe(spec, fn)
+      off = db.subscribe({ table }, fn)
     }
   })
 }
 
 async function main(): Promise<void> {
   registerPwa()
-  const db = await openDatabase({ name: 'webnesia-demo' })
+  const db = await openDatabase<Shop>({ name: 'webnesia-demo' })
   await ensureTables(db)
   $('node-id').textContent = db.node
   $('tab-id').textContent = crypto.randomUUID().slice(0, 8)
   $('status').textContent = 'running'
 
-  watch(db, { table: 'product' }, (ev) => {
-    logEvent(describe(ev), ev.origin)
-    const sku = ev.type === 'delete' ? (typeof ev.key === 'string' ? ev.key : JSON.stringify(ev.key)) : ev.type === 'clear' ? '' : String(ev.record['sku'])
-    void renderProducts(db, { sku, origin: ev.origin })
-  })
-  watch(db, { table: 'stock' }, (ev) => {
-    logEvent(describe(ev), ev.origin)
-    const sku = ev.type === 'delete' ? (typeof ev.key === 'string' ? ev.key : JSON.stringify(ev.key)) : ev.type === 'clear' ? '' : String(ev.record['sku'])
-    void renderProducts(db, { sku, origin: ev.origin })
-  })
-  watch(db, { table: 'order' }, (ev) => {
-    logEvent(describe(ev), ev.origin)
-    void renderOrders(db)
-  })
-  watch(db, { table: 'counter' }, (ev) => {
-    if (ev.type !== 'write') return
-    $('counter').textContent = String(ev.record['value'])
-    flash($('counter'), ev.origin)
-  })
-  watch(db, { table: 'tag' }, (ev) => {
-    logEvent(describe(ev), ev.origin)
-    void renderTags(db, ev.origin)
-  })
+  productRows(db)
+  ordersView(db)
+  tagsView(db)
+  counterView(db)
+  watch(db, 'product', 'products')
+  watch(db, 'stock', 'products')
+  watch(db, 'order', 'orders')
+  watch(db, 'counter', 'counter', false)
+  watch(db, 'tag', 'tags')
   db.subscribe('system', (ev) => {
     if (ev.type === 'copy_progress' || ev.type === 'schema_replicated') return
     logEvent(JSON.stringify(ev), 'system')
-  })
-  db.subscribe('system', (ev) => {
-    // Tables copied from a peer, or changed by one: show what is there now.
-    if (ev.type === 'table_copied' || ev.type === 'table_created' || ev.type === 'table_deleted') {
-      void renderProducts(db).then(() => renderOrders(db)).then(() => renderTags(db))
-    }
   })
   $('tag-form').addEventListener('submit', (e) => {
     e.preventDefault()
@@ -298,11 +295,6 @@ async function main(): Promise<void> {
     })()
   })
 
-  const [c] = await db.dirtyRead('counter', 'clicks')
-  $('counter').textContent = String((c?.['value'] as number | undefined) ?? 0)
-  await renderProducts(db)
-  await renderOrders(db)
-  await renderTags(db)
   await startNetwork(db, (text, kind) => logEvent(text, kind))
 }
 

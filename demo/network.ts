@@ -4,7 +4,8 @@
  * this node a table's master, and switch the network off and on (leave / join) to show offline
  * writes merging and `inconsistent_database` after a partition.
  */
-import type { Database, StorageType, SystemEvent } from '../src/index.js'
+import type { StorageType, SystemEvent } from '../src/index.js'
+import { isShopTable, type Shop, type ShopDb } from './schema.js'
 import { signalingUrl } from './signal.js'
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T
@@ -16,7 +17,7 @@ export function roomName(): string {
 }
 
 /** Runs the node panel. `log` writes a line to the event pane. */
-export async function startNetwork(db: Database, log: (text: string, kind: 'system' | 'warn') => void): Promise<void> {
+export async function startNetwork(db: ShopDb, log: (text: string, kind: 'system' | 'warn') => void): Promise<void> {
   const peers = new Set<string>()
   const signaling = await signalingUrl()
   let online = false
@@ -52,7 +53,7 @@ export async function startNetwork(db: Database, log: (text: string, kind: 'syst
     renderCopies()
   }
   const renderCopies = (): void => {
-    const rows = (db.systemInfo('tables') as string[]).flatMap((t) => {
+    const rows = (db.systemInfo('tables') as string[]).filter(isShopTable).flatMap((t) => {
       try {
         return [copyRow(t)]
       } catch {
@@ -61,12 +62,11 @@ export async function startNetwork(db: Database, log: (text: string, kind: 'syst
     })
     $('copies').replaceChildren(...rows)
   }
-  const copyRow = (t: string): HTMLTableRowElement => {
+  const copyRow = (t: keyof Shop): HTMLTableRowElement => {
     const tr = document.createElement('tr')
     tr.dataset['table'] = t
-    const info = (k: Parameters<Database['tableInfo']>[1]): unknown => db.tableInfo(t, k)
-    const nodes = (k: Parameters<Database['tableInfo']>[1]): string => (info(k) as string[]).map((n) => (n === db.node ? 'me' : n.slice(0, 10))).join(', ') || '—'
-    const cells = [t, `${String(info('type'))}`, nodes('ramCopies'), nodes('discCopies'), nodes('discOnlyCopies'), (info('masterNodes') as string[]).map((n) => (n === db.node ? 'me' : n.slice(0, 10))).join(', ') || '—']
+    const names = (ns: string[]): string => ns.map((n) => (n === db.node ? 'me' : n.slice(0, 10))).join(', ') || '—'
+    const cells = [t, db.tableInfo(t, 'type'), names(db.tableInfo(t, 'ramCopies')), names(db.tableInfo(t, 'discCopies')), names(db.tableInfo(t, 'discOnlyCopies')), names(db.tableInfo(t, 'masterNodes'))]
     for (const c of cells) {
       const td = document.createElement('td')
       td.textContent = c
@@ -75,7 +75,7 @@ export async function startNetwork(db: Database, log: (text: string, kind: 'syst
     const actions = document.createElement('td')
     const sel = document.createElement('select')
     sel.setAttribute('aria-label', `Storage type of this node's copy of ${t}`)
-    for (const s of STORAGE) sel.append(new Option(s, s, false, s === info('storageType')))
+    for (const s of STORAGE) sel.append(new Option(s, s, false, s === db.tableInfo(t, 'storageType')))
     sel.addEventListener('change', () => {
       void db.changeTableCopyType(t, db.node, sel.value as StorageType).then(render, (e: unknown) => log(`changeTableCopyType: ${(e as Error).message}`, 'warn'))
     })
@@ -88,7 +88,7 @@ export async function startNetwork(db: Database, log: (text: string, kind: 'syst
     })
     actions.append(sel, ' ', master)
     // A copy on each connected peer that has none yet (it creates the table and copies it in).
-    const holders = new Set([...(info('ramCopies') as string[]), ...(info('discCopies') as string[]), ...(info('discOnlyCopies') as string[])])
+    const holders = new Set([...db.tableInfo(t, 'ramCopies'), ...db.tableInfo(t, 'discCopies'), ...db.tableInfo(t, 'discOnlyCopies')])
     for (const p of [...peers].sort()) {
       if (holders.has(p)) continue
       const add = document.createElement('button')

@@ -28,6 +28,10 @@ import { idbBackend } from './backend/idb.js'
 import { defineSaga, type SagaOptions, type SagaStep } from './saga/definition.js'
 import { SagaHost } from './saga/host.js'
 import { Saga } from './saga/saga.js'
+import { LiveQuery } from './live/live-query.js'
+import type { DatabaseSchema } from './typed/schema.js'
+import type { TypedDatabase } from './typed/database.js'
+import { observe } from './txn/observe.js'
 
 /** Options of {@link openDatabase}. */
 export interface OpenOptions {
@@ -53,13 +57,24 @@ async function fileBackendFor(dir: string): Promise<BackendFactory> {
 }
 
 /**
+ * Opens (or creates) the node `name` in this tab, typed by a schema `S` (API.md, "Typed tables"):
+ * the same handle, seen through {@link TypedDatabase}.
+ *
+ * @example
+ * type Shop = { stock: TableSchema<{ sku: string; count: number }, 'sku'> }
+ * const db = await openDatabase<Shop>({ name: 'shop' })
+ * @throws WebnesiaError `badarg` for bad options; the storage's errors (e.g. `StorageFullError`).
+ */
+export function openDatabase<S extends DatabaseSchema<S> = never>(opts: [S] extends [never] ? never : OpenOptions): Promise<TypedDatabase<S>>
+/**
  * Opens (or creates) the node `name` in this tab.
  *
  * @example
  * const db = await openDatabase({ name: 'shop' })
  * await db.createTable('stock', { attributes: ['sku', 'count'] })
  */
-export async function openDatabase(opts: OpenOptions): Promise<Database> {
+export function openDatabase(opts: OpenOptions): Promise<Database>
+export async function openDatabase(opts: OpenOptions): Promise<Database | TypedDatabase<never>> {
   const dir = (opts as Partial<OpenOptions> | null)?.dir
   if (dir !== undefined) {
     if (typeof dir !== 'string' || dir.length === 0) throw new WebnesiaError('badarg', 'openDatabase: dir must be a non-empty path')
@@ -125,6 +140,7 @@ export class Database {
     this.sagaHost?.close() // running sagas are abandoned as by a dead tab; the next tab resumes them
     await this.session?.leave().catch(() => undefined)
     this.session = null
+    this.local.subs.applied.close(this.local.applied)
     await this.local.close()
   }
 
@@ -488,6 +504,29 @@ export class Database {
     const def = defineSaga<I>(name, steps, options)
     this.sagaHost ??= new SagaHost(this, (ev) => this.local.systemEvent(ev))
     return new Saga<I>(this.sagaHost, def)
+  }
+
+  // ---- live queries ----
+
+  /**
+   * A query followed live (API.md, "Live queries"): `fn` is a read-only transaction function; it
+   * runs when the first subscriber comes, then again after every commit — this tab's, another
+   * tab's or a peer's — that changed something it read. Values are consistent snapshots, in commit
+   * order, never repeated when deep-equal; bursts of commits are coalesced.
+   *
+   * @throws DatabaseClosedError when the handle is closed.
+   * @throws WebnesiaError `badarg` when `fn` is not a function.
+   * @example
+   * const q = db.liveQuery((t) => t.matchObject('stock', { sku: '_' }))
+   * const off = q.subscribe((rows) => render(rows), (err) => console.error(err))
+   */
+  liveQuery<T>(fn: ActivityFn<T>): LiveQuery<T> {
+    this.local.check()
+    if (typeof fn !== 'function') throw new WebnesiaError('badarg', 'liveQuery: fn must be a function')
+    return new LiveQuery<T>({
+      observe: () => observe(this.local, this.committer, this.runner, fn),
+      onApplied: (l) => this.local.subs.applied.add(l),
+    })
   }
 
   /** Runs `fn` as an async call, turning synchronous throws into rejections. */

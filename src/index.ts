@@ -49,3 +49,29 @@ export { Saga } from './saga/saga.js'
 export type { SagaInfo, SagaResult, StartOptions } from './saga/saga.js'
 export type { SagaStep, SagaOptions, SagaContext, BackoffOptions } from './saga/definition.js'
 export type { SagaStatus, SagaEvent, SagaEventKind, SagaFailure } from './saga/log.js'
+export type { LiveQuery, LiveQueryObserver, Unsubscribe, InteropObservable } from './live/live-query.js'
+export type {
+  TableSchema,
+  AnyTableSchema,
+  DatabaseSchema,
+  KeyAttributes,
+  TableName,
+  RecordOf,
+  KeyOf,
+  KeyAttributeOf,
+  IndexAttributeOf,
+  Pattern,
+  PatternValue,
+  PatternVariable,
+  MatchSpec,
+  MatchClause,
+  Guard,
+  SelectResult,
+  BodyValue,
+  TypedTableOptions,
+  TypedTableEvent,
+  TypedDetailedTableEvent,
+  TableInfoValues,
+  TableInfoValue,
+} from './typed/schema.js'
+export type { TypedDatabase, TypedTransaction, TypedActivityFn, TypedLockItem } from './typed/database.js'

@@ -114,6 +114,7 @@ export class LocalNode {
   async reload(): Promise<void> {
     await this.applier.load(undefined, false)
     if (this.snapshots.needed) await this.snapshots.fetch(this.tabs.link)
+    this.subs.applied.reset(this.applied)
   }
 
   /**

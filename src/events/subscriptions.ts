@@ -13,6 +13,7 @@ import type { ErrorCode } from '../errors.js'
 import { intentsOf, type LogEntry, type Origin, type PutOp } from '../log/entry.js'
 import { applyIntent, exportRecord, exportRecords, type Rec } from '../storage/record.js'
 import type { Key } from '../storage/term.js'
+import { AppliedListeners } from './applied.js'
 
 /** Where a change came from, seen from the receiving tab. */
 export type { Origin }
@@ -66,6 +67,8 @@ interface TableSub {
 export class Subscriptions {
   private readonly byTable = new Map<string, Set<TableSub>>()
   private readonly system = new Set<(ev: SystemEvent) => void>()
+  /** What each applied entry touched, after its events (the seam of live queries: `applied.ts`). */
+  readonly applied = new AppliedListeners()
 
   addTable(table: string, detailed: boolean, fn: Listener, after = 0): () => void {
     let set = this.byTable.get(table)
@@ -111,6 +114,7 @@ export class Subscriptions {
         for (const s of [...subs]) if (entry.lsn > s.after) safeCall(s.fn, s.detailed ? { ...ev, old: exportRecords(old), tid: entry.cid } : ev)
       }
     }
+    this.applied.entry(entry)
   }
 }
 

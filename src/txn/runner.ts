@@ -106,6 +106,11 @@ export class Runner {
     }
   }
 
+  /** A handle over `access` whose nested activities this runner runs (see `observe.ts`). */
+  handle(access: Access): Transaction {
+    return new Transaction(access, this.nest)
+  }
+
   /** Nested activities: a child transaction of a transaction; any kind inside a dirty context. */
   private readonly nest = async <T>(parent: Transaction, kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T): Promise<T> => {
     Runner.checkKind(kind)
