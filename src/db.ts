@@ -18,6 +18,7 @@ import { Committer } from './txn/committer.js'
 import { Runner, type TransactionOptions } from './txn/runner.js'
 import type { Row, SelectChunk, Transaction } from './txn/transaction.js'
 import { WriteSet } from './txn/write-set.js'
+import { checkIncrement } from './txn/counter.js'
 import { Session, type JoinOptions } from './replication/session.js'
 import type { Replicator } from './replication/replicator.js'
 import type { StorageType } from './schema/table-def.js'
@@ -33,6 +34,8 @@ export interface OpenOptions {
 /**
  * Opens (or creates) the node `name` in this tab.
  *
+ * @throws WebnesiaError 'badarg' for bad options; 'not_supported' where there is no IndexedDB
+ * (Node without `fake-indexeddb/auto`); a storage error if IndexedDB refuses to open.
  * @example
  * const db = await openDatabase({ name: 'shop' })
  * await db.createTable('stock', { attributes: ['sku', 'count'] })
@@ -43,6 +46,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.node !== undefined && (typeof opts.node !== 'string' || opts.node.length === 0)) {
     throw new WebnesiaError('badarg', 'openDatabase: node must be a non-empty string')
   }
+  checkIndexedDB()
   const node = new LocalNode(opts.name)
   try {
     await node.open(opts.node)
@@ -51,6 +55,20 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     throw e
   }
   return new Database(node)
+}
+
+/**
+ * The node keeps its schema, log and disc copies in IndexedDB (ram_copies tables too go through
+ * the log): without a global `indexedDB` (Node without a shim) nothing can open.
+ *
+ * @throws WebnesiaError with code 'not_supported', saying what to do
+ */
+function checkIndexedDB(): void {
+  if (typeof (globalThis as { indexedDB?: unknown }).indexedDB === 'object' && (globalThis as { indexedDB?: unknown }).indexedDB !== null) return
+  throw new WebnesiaError(
+    'not_supported',
+    "openDatabase: no IndexedDB here (globalThis.indexedDB is missing). In Node, install fake-indexeddb and `import 'fake-indexeddb/auto'` before opening; in a browser, IndexedDB must not be disabled (private mode, sandboxed frame).",
+  )
 }
 
 /** A fn run by an activity. */
@@ -368,17 +386,21 @@ export class Database {
   }
   /**
    * Atomically adds `incr` to the counter `key` of a two-attribute table and returns the new
-   * value. A missing counter starts at 0; a counter never goes below 0 (Mnesia's rule).
+   * value. A missing counter starts at 0; a counter never goes below 0 (Mnesia's rule); a stored
+   * value that is not a non-negative integer is replaced as OTP does (`txn/counter.ts`).
+   *
+   * @throws WebnesiaError 'bad_type' when `incr` is not an integer; 'combine_error' on a bag or a
+   * table without exactly 2 attributes.
    */
   dirtyUpdateCounter(tab: string, key: Key, incr: number): Promise<number> {
     return this.guard(async () => {
       this.local.check()
+      checkIncrement(String(tab), incr)
       const rt = this.local.catalog.get(tab)
       if (rt.def.type === 'bag' || rt.def.attributes.length !== 2) {
         throw new WebnesiaError('combine_error', `${tab}: counters need a set or ordered_set table with exactly 2 attributes`)
       }
       checkKey(key)
-      if (typeof incr !== 'number' || !Number.isFinite(incr)) throw new WebnesiaError('badarg', `dirtyUpdateCounter: bad increment ${String(incr)}`)
       const ws = new WriteSet()
       ws.add(tab, key, { c: incr })
       const [v] = await this.dirty().access.commitDirty(ws)

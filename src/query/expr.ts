@@ -19,8 +19,10 @@
  * Failure (Erlang's exceptions in match specs): arithmetic on non-numbers, division by zero,
  * `div`/`rem` on non-integers, a NaN result, boolean operators on non-booleans, `element` out of
  * range, `size`/`length` of a non-array... evaluate to the private symbol {@link FAIL}, which
- * propagates through every operator and template. A guard that is not exactly `true` (FAIL
- * included) fails its clause; a body that fails returns `'EXIT'` (see `BODY_EXIT`).
+ * propagates through every operator of a guard. A guard that is not exactly `true` (FAIL
+ * included) fails its clause. In a body, as in Erlang, a call that raises becomes the value
+ * `'EXIT'` (`BODY_EXIT`) in its own place and evaluation goes on: a template keeps its other
+ * parts, a comparison compares `'EXIT'`, arithmetic on it raises again (giving `'EXIT'`).
  *
  * Comparisons use term order (`compareTerms`); `==`/`=:=` are deep equality (`termEquals`), and
  * `/=`/`=/=` its negation - JS has one number type, so Erlang's 1 == 1.0 distinction vanishes.
@@ -33,6 +35,7 @@
 import type { Rec } from '../storage/record.js'
 import { isPlainObject } from '../storage/record.js'
 import { bad, checkLiteral, constantGetter, isBinary, isSpecial, varNumber } from './literal.js'
+import { BODY_EXIT } from './matcher.js'
 import { compareTerms, termEquals } from './term-order.js'
 
 /** The value of an expression that raised. */
@@ -103,15 +106,21 @@ function plusMinus(sign: 1 | -1): (args: readonly Expr[]) => Expr {
   return (args) => (args.length === 1 ? one(args) : two(args))
 }
 
-/** `andalso`/`orelse`: left to right, stop at the deciding value. */
+/**
+ * `andalso`/`orelse`: left to right, stop at the deciding value; the last operand is the result
+ * as it is, boolean or not (Erlang's: OTP 25 gives 5 for `{'andalso', true, 5}` in a body).
+ */
 function shortCircuit(stopAt: boolean): (args: readonly Expr[]) => Expr {
-  return (args) => (s) => {
-    for (const a of args) {
-      const v = a(s)
-      if (v === stopAt) return stopAt
-      if (v !== !stopAt) return FAIL
+  return (args) => {
+    const n = args.length - 1
+    return (s) => {
+      for (let i = 0; i < n; i++) {
+        const v = (args[i] as Expr)(s)
+        if (v === stopAt) return stopAt
+        if (v !== !stopAt) return FAIL
+      }
+      return (args[n] as Expr)(s)
     }
-    return !stopAt
   }
 }
 
@@ -267,7 +276,17 @@ export function compileExpr(e: unknown, ctx: ExprCtx, where: string): CompiledEx
           bad(where, `'${op}' takes ${arityText(def.arity)} argument(s), got ${String(nargs)}`)
         }
         const args = e.slice(1).map((a, i) => compileExpr(a, ctx, `${where}.${op}[${String(i + 1)}]`).fn)
-        return { fn: def.build(args) }
+        const call = def.build(args)
+        if (ctx.inGuard) return { fn: call }
+        // In a body a call that raises is the value 'EXIT' in its own place, and evaluation goes
+        // on with it (OTP 25: [['$1', {'+','$2',1}]] gives [1, 'EXIT'] when $2 is a string, and
+        // {'==', {'+','$2',1}, 'EXIT'} gives true).
+        return {
+          fn: (st) => {
+            const v = call(st)
+            return v === FAIL ? BODY_EXIT : v
+          },
+        }
       }
       if (ctx.inGuard) {
         bad(where, `unknown guard function ${JSON.stringify(op)} (use ['const', [...]] for a literal array)`)

@@ -23,7 +23,7 @@
  * @module
  */
 import type { IDBPTransaction } from 'idb'
-import { DatabaseClosedError, NoSuchTableError, WebnesiaError, mapStorageError } from '../errors.js'
+import { DatabaseClosedError, NoSuchTableError, mapStorageError } from '../errors.js'
 import { fire, LOG } from '../log/connection.js'
 import { logKey, newId, readLog, type LogEntry, type LogOp, type LogRecord, type PutOp } from '../log/entry.js'
 import { GapError, type LocalNode } from '../node.js'
@@ -32,6 +32,7 @@ import { storeName } from '../schema/table-def.js'
 import { keyRange, writeChange } from '../storage/idb-table.js'
 import { adoptRecord, applyIntent, type Intent, type Rec } from '../storage/record.js'
 import { canonical, KeyMap, type Key } from '../storage/term.js'
+import { nextCounter } from './counter.js'
 import type { ReadSet, WriteSet } from './write-set.js'
 
 /** A change to commit. `reads` is null for dirty operations (no validation). */
@@ -40,6 +41,8 @@ export interface CommitRequest {
   readonly writes: WriteSet
   /** Set for a change received from a peer: its records are resolved at commit time. */
   readonly peer?: PeerChange
+  /** Called with the request's LSN just before its entry is applied to memory (txn/attempts.ts). */
+  readonly onApply?: (lsn: number) => void
 }
 
 /**
@@ -259,7 +262,8 @@ export class Committer {
         if (accepted.length === 0 || !(await this.landed(accepted[0]?.entry))) throw e
       }
       // 4. apply, acknowledge, announce
-      for (const { entry } of accepted) {
+      for (const { p, entry } of accepted) {
+        p.req.onApply?.(entry.lsn)
         node.applyEntry(entry, entry.peer !== undefined ? 'peer' : 'local')
         node.localCids.delete(entry.cid)
       }
@@ -411,11 +415,12 @@ export class Committer {
 
   private counter(rt: TableRuntime, key: Key, recs: readonly Rec[], incr: number, out: number[]): Intent {
     const [keyAttr, valAttr] = rt.def.attributes as [string, string]
-    const cur = recs[0]?.[valAttr] ?? 0
-    if (typeof cur !== 'number') {
-      throw new RequestError(new WebnesiaError('combine_error', `counter ${rt.def.name} has a non-numeric value`))
+    let next: number
+    try {
+      next = nextCounter(rt.def.name, recs[0]?.[valAttr], incr)
+    } catch (e) {
+      throw new RequestError(e)
     }
-    const next = Math.max(0, cur + incr)
     out.push(next)
     const rec = Object.freeze({ [keyAttr]: key, [valAttr]: next })
     return { w: rec }
