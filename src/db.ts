@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { NoSuchTableError, WebnesiaError, rejected } from './errors.js'
+import { NoSuchTableError, WebnesiaError, rejected, safeString } from './errors.js'
 import type { SystemEvent, TableEvent, DetailedTableEvent, SubscriptionSpec } from './events/subscriptions.js'
 import { LocalNode } from './node.js'
 import * as ddl from './schema/ddl.js'
@@ -71,6 +71,47 @@ function checkIndexedDB(): void {
   )
 }
 
+/**
+ * Validates `join` options before anything connects.
+ *
+ * @throws WebnesiaError 'badarg' naming the first bad option
+ */
+function checkJoinOptions(opts: unknown): asserts opts is JoinOptions {
+  const bad = (what: string): never => {
+    throw new WebnesiaError('badarg', `join: ${what}`)
+  }
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) bad('options must be an object')
+  const o = opts as Record<string, unknown>
+  if (typeof o['room'] !== 'string' || o['room'].length === 0) bad('room must be a non-empty string')
+  if (o['transport'] !== undefined && typeof o['transport'] !== 'function') bad('transport must be a function')
+  const sig = o['signaling']
+  if (sig !== undefined || o['transport'] === undefined) {
+    if (!Array.isArray(sig) || (o['transport'] === undefined && sig.length === 0)) bad('signaling must list at least one server (e.g. ws://127.0.0.1:4444)')
+    for (const u of sig as unknown[]) if (typeof u !== 'string' || !/^wss?:\/\/\S+$/.test(u)) bad(`signaling: not a ws:// or wss:// URL: ${safeString(u)}`)
+  }
+  if (o['password'] !== undefined && typeof o['password'] !== 'string') bad('password must be a string')
+  for (const k of ['peerOpts', 'faults']) {
+    const v = o[k]
+    if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) bad(`${k} must be an object`)
+  }
+  const ct = o['copyType']
+  if (ct !== undefined && ct !== 'ram_copies' && ct !== 'disc_copies' && ct !== 'disc_only_copies') bad(`unknown copyType ${safeString(ct)}`)
+  const mc = o['maxConns']
+  if (mc !== undefined && (typeof mc !== 'number' || !Number.isInteger(mc) || mc < 1)) bad('maxConns must be a positive integer')
+  for (const k of ['resyncMs', 'ackTimeoutMs', 'leaseMs']) {
+    const v = o[k]
+    if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || v === Infinity || (k === 'leaseMs' && v === 0))) bad(`${k} must be a finite number of ms`)
+  }
+}
+
+/** A storage type given by the caller (null, which removes a copy internally, is not one). */
+function checkStorage(storage: unknown): StorageType {
+  if (storage !== 'ram_copies' && storage !== 'disc_copies' && storage !== 'disc_only_copies') {
+    throw new WebnesiaError('bad_type', `unknown storage type ${safeString(storage)}`)
+  }
+  return storage
+}
+
 /** A fn run by an activity. */
 export type ActivityFn<T> = (t: Transaction) => Promise<T> | T
 
@@ -117,6 +158,7 @@ export class Database {
    */
   join(opts: JoinOptions): Promise<void> {
     return this.guard(async () => {
+      checkJoinOptions(opts)
       if (this.session) throw new WebnesiaError('already_exists', 'join: this tab has joined already (leave first)')
       const session = new Session(this.local, this.committer, opts)
       this.session = session
@@ -149,7 +191,7 @@ export class Database {
 
   /** Adds a copy of a table on `node` (which creates it when it sees the change). */
   addTableCopy(table: string, node: string, storage: StorageType = 'disc_copies'): Promise<void> {
-    return this.guard(() => this.setCopy(table, node, storage))
+    return this.guard(() => this.setCopy(table, node, checkStorage(storage)))
   }
   /** Removes `node`'s copy of a table (the table lives on at the other nodes). */
   delTableCopy(table: string, node: string): Promise<void> {
@@ -157,14 +199,14 @@ export class Database {
   }
   /** Changes the storage type of `node`'s copy (ram → disc persists it; disc → ram drops the store). */
   changeTableCopyType(table: string, node: string, storage: StorageType): Promise<void> {
-    return this.guard(() => this.setCopy(table, node, storage))
+    return this.guard(() => this.setCopy(table, node, checkStorage(storage)))
   }
 
   private async setCopy(table: string, node: string, storage: StorageType | null): Promise<void> {
     checkTableName(table)
     if (typeof node !== 'string' || node.length === 0) throw new WebnesiaError('badarg', 'a node id is a non-empty string')
     if (storage !== null && storage !== 'ram_copies' && storage !== 'disc_copies' && storage !== 'disc_only_copies') {
-      throw new WebnesiaError('bad_type', `unknown storage type ${String(storage)}`)
+      throw new WebnesiaError('bad_type', `unknown storage type ${safeString(storage)}`)
     }
     const r = this.replication
     if (r) {
@@ -217,7 +259,13 @@ export class Database {
   }
   /** Whose copy of the table wins after a partition (kept in the table's definition). */
   setMasterNodes(name: string, nodes: readonly string[]): Promise<void> {
-    return this.guard(() => ddl.setMasterNodes(this.local, name, nodes))
+    return this.guard(async () => {
+      const list: unknown = nodes
+      if (!Array.isArray(list) || !list.every((n) => typeof n === 'string' && n.length > 0)) {
+        throw new WebnesiaError('badarg', 'setMasterNodes: nodes must be an array of node ids (non-empty strings)')
+      }
+      await ddl.setMasterNodes(this.local, name, nodes)
+    })
   }
   /** An item of a table's information (API.md lists them); 'all' gives every item. */
   tableInfo(name: string, item: TableInfoItem): unknown {
@@ -247,7 +295,8 @@ export class Database {
   waitForTables(tables: readonly string[], timeoutMs = Infinity): Promise<void> {
     const list: readonly unknown[] = tables
     return this.guard(async () => {
-      if (!Array.isArray(list)) throw new WebnesiaError('badarg', 'waitForTables: tables must be an array')
+      if (!Array.isArray(list) || !list.every((t) => typeof t === 'string')) throw new WebnesiaError('badarg', 'waitForTables: tables must be an array of table names')
+      if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw new WebnesiaError('badarg', `waitForTables: bad timeout ${safeString(timeoutMs)}`)
       await this.local.catchUp()
       // A table being copied from a peer is not available until its records are all here.
       const missing = (): string[] =>
@@ -359,7 +408,7 @@ export class Database {
    */
   dirtySlot<T extends Row = Row>(tab: string, n: number): Promise<T[] | undefined> {
     return this.guard(async () => {
-      if (!Number.isInteger(n) || n < 0) throw new WebnesiaError('badarg', `dirtySlot: bad slot ${String(n)}`)
+      if (!Number.isInteger(n) || n < 0) throw new WebnesiaError('badarg', `dirtySlot: bad slot ${safeString(n)}`)
       const keys = await this.dirty().allKeys(tab)
       const k = keys[n]
       return k === undefined ? undefined : this.dirty().read<T>(tab, k)
@@ -395,7 +444,7 @@ export class Database {
   dirtyUpdateCounter(tab: string, key: Key, incr: number): Promise<number> {
     return this.guard(async () => {
       this.local.check()
-      checkIncrement(String(tab), incr)
+      checkIncrement(typeof tab === 'string' ? tab : safeString(tab), incr)
       const rt = this.local.catalog.get(tab)
       if (rt.def.type === 'bag' || rt.def.attributes.length !== 2) {
         throw new WebnesiaError('combine_error', `${tab}: counters need a set or ordered_set table with exactly 2 attributes`)
@@ -425,7 +474,7 @@ export class Database {
       throw new WebnesiaError('badarg', "subscribe: spec must be { table } or 'system'")
     }
     const detail = spec.detail ?? 'simple'
-    if (detail !== 'simple' && detail !== 'detailed') throw new WebnesiaError('badarg', `subscribe: bad detail ${String(detail)}`)
+    if (detail !== 'simple' && detail !== 'detailed') throw new WebnesiaError('badarg', `subscribe: bad detail ${safeString(detail)}`)
     if (!this.local.catalog.has(spec.table)) throw new NoSuchTableError(spec.table)
     return this.local.subs.addTable(spec.table, detail === 'detailed', fn as (ev: TableEvent | DetailedTableEvent) => void, this.local.known)
   }

@@ -131,7 +131,7 @@ export async function delTableIndex(node: LocalNode, name: string, attr: string)
   checkTableName(name)
   await schemaChange(node, name, async (_db, tx, current) => {
     const def = exists(name, current)
-    if (!def.index.includes(attr)) throw new NoSuchTableError(name, `${name}: no index on ${String(attr)}`)
+    if (!def.index.includes(attr)) throw new NoSuchTableError(name, `${name}: no index on ${safeString(attr)}`)
     if (def.storage === 'disc_only_copies') store(tx, def).deleteIndex(attr)
     return Promise.resolve(update(tx, { ...def, index: def.index.filter((a) => a !== attr), version: def.version + 1 }))
   })

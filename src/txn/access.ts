@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { BadRecordError, NoSuchTableError, WebnesiaError } from '../errors.js'
+import { BadRecordError, NoSuchTableError, WebnesiaError, safeString } from '../errors.js'
 import type { LocalNode } from '../node.js'
 import type { TableRuntime } from '../schema/catalog.js'
 import type { Bounds } from '../storage/key-store.js'
@@ -62,7 +62,7 @@ export class Access {
   /** The table, or a {@link NoSuchTableError}. */
   table(t: string): TableRuntime {
     this.node.check()
-    if (typeof t !== 'string') throw new NoSuchTableError(String(t))
+    if (typeof t !== 'string') throw new NoSuchTableError(safeString(t))
     const rt = this.node.catalog.get(t)
     if (this.kind === 'ets' && rt.def.storage !== 'ram_copies') {
       throw new WebnesiaError('bad_type', `ets context: ${t} is not a ram_copies table`)

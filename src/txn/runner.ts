@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { DatabaseClosedError, TransactionAbortedError, WebnesiaError } from '../errors.js'
+import { DatabaseClosedError, TransactionAbortedError, WebnesiaError, safeString } from '../errors.js'
 import type { LocalNode } from '../node.js'
 import { Access, ConflictSignal, type ActivityKind } from './access.js'
 import { attemptsOf, type Attempt } from './attempts.js'
@@ -46,7 +46,7 @@ export class Runner {
 
   /** Checks an activity kind. */
   static checkKind(kind: unknown): asserts kind is ActivityKind {
-    if (!KINDS.includes(kind as ActivityKind)) throw new WebnesiaError('badarg', `unknown activity kind ${String(kind)}`)
+    if (!KINDS.includes(kind as ActivityKind)) throw new WebnesiaError('badarg', `unknown activity kind ${safeString(kind)}`)
   }
 
   /** A long-lived handle for dirty operations (no transaction, every write committed at once). */
@@ -58,12 +58,17 @@ export class Runner {
   run<T>(kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T, opts: TransactionOptions = {}): Promise<T> {
     Runner.checkKind(kind)
     if (typeof fn !== 'function') return Promise.reject(new WebnesiaError('badarg', 'activity: fn must be a function'))
+    if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
+      return Promise.reject(new WebnesiaError('badarg', 'transaction options must be an object'))
+    }
     if (kind === 'transaction' || kind === 'sync_transaction') return this.transaction(kind, fn, opts.retries ?? Infinity)
     return this.dirty(kind, fn)
   }
 
   private async transaction<T>(kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T, retries: number): Promise<T> {
-    if (!(retries >= 0)) throw new WebnesiaError('badarg', `retries must be >= 0, got ${String(retries)}`)
+    if (retries !== Infinity && !(Number.isInteger(retries) && retries >= 0)) {
+      throw new WebnesiaError('badarg', `retries must be an integer >= 0 or Infinity, got ${safeString(retries)}`)
+    }
     const attempts = attemptsOf(this.node)
     // Bounded by `retries`, and each run again follows a commit of someone else (a conflict
     // caused only by this tab's dirty commits does not restart: attempts.ts).
