@@ -6,6 +6,6 @@ export default defineConfig({
     include: ['test/**/*.soak.test.ts'],
     exclude: [...configDefaults.exclude],
     setupFiles: ['fake-indexeddb/auto'],
-    testTimeout: 20_000,
+    testTimeout: 1_800_000,
   },
 })

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { NoSuchTableError, WebnesiaError, rejected } from './errors.js'
+import { NoSuchTableError, WebnesiaError, rejected, safeString } from './errors.js'
 import type { SystemEvent, TableEvent, DetailedTableEvent, SubscriptionSpec } from './events/subscriptions.js'
 import { LocalNode } from './node.js'
 import * as ddl from './schema/ddl.js'
@@ -18,6 +18,7 @@ import { Committer } from './txn/committer.js'
 import { Runner, type TransactionOptions } from './txn/runner.js'
 import type { Row, SelectChunk, Transaction } from './txn/transaction.js'
 import { WriteSet } from './txn/write-set.js'
+import { checkIncrement } from './txn/counter.js'
 import type { Session, JoinOptions } from './replication/session.js'
 import type { Replicator } from './replication/replicator.js'
 import { setRemotePolicy, type RemotePolicy } from './replication/remote-policy.js'
@@ -69,6 +70,8 @@ export function openDatabase<S extends DatabaseSchema<S> = never>(opts: [S] exte
 /**
  * Opens (or creates) the node `name` in this tab.
  *
+ * @throws WebnesiaError 'badarg' for bad options; 'not_supported' where there is no IndexedDB
+ * (Node without `fake-indexeddb/auto`); a storage error if IndexedDB refuses to open.
  * @example
  * const db = await openDatabase({ name: 'shop' })
  * await db.createTable('stock', { attributes: ['sku', 'count'] })
@@ -83,6 +86,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database | TypedD
     }
     return openDatabaseOn(await fileBackendFor(dir), opts)
   }
+  checkIndexedDB()
   return openDatabaseOn(idbBackend, opts)
 }
 
@@ -106,6 +110,61 @@ export async function openDatabaseOn(backend: BackendFactory, opts: OpenOptions)
     throw e
   }
   return new Database(node)
+}
+
+/**
+ * The node keeps its schema, log and disc copies in IndexedDB (ram_copies tables too go through
+ * the log): without a global `indexedDB` (Node without a shim) nothing can open.
+ *
+ * @throws WebnesiaError with code 'not_supported', saying what to do
+ */
+function checkIndexedDB(): void {
+  if (typeof (globalThis as { indexedDB?: unknown }).indexedDB === 'object' && (globalThis as { indexedDB?: unknown }).indexedDB !== null) return
+  throw new WebnesiaError(
+    'not_supported',
+    "openDatabase: no IndexedDB here (globalThis.indexedDB is missing). In Node, install fake-indexeddb and `import 'fake-indexeddb/auto'` before opening; in a browser, IndexedDB must not be disabled (private mode, sandboxed frame).",
+  )
+}
+
+/**
+ * Validates `join` options before anything connects.
+ *
+ * @throws WebnesiaError 'badarg' naming the first bad option
+ */
+function checkJoinOptions(opts: unknown): asserts opts is JoinOptions {
+  const bad = (what: string): never => {
+    throw new WebnesiaError('badarg', `join: ${what}`)
+  }
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) bad('options must be an object')
+  const o = opts as Record<string, unknown>
+  if (typeof o['room'] !== 'string' || o['room'].length === 0) bad('room must be a non-empty string')
+  if (o['transport'] !== undefined && typeof o['transport'] !== 'function') bad('transport must be a function')
+  const sig = o['signaling']
+  if (sig !== undefined || o['transport'] === undefined) {
+    if (!Array.isArray(sig) || (o['transport'] === undefined && sig.length === 0)) bad('signaling must list at least one server (e.g. ws://127.0.0.1:4444)')
+    for (const u of sig as unknown[]) if (typeof u !== 'string' || !/^wss?:\/\/\S+$/.test(u)) bad(`signaling: not a ws:// or wss:// URL: ${safeString(u)}`)
+  }
+  if (o['password'] !== undefined && typeof o['password'] !== 'string') bad('password must be a string')
+  for (const k of ['peerOpts', 'faults']) {
+    const v = o[k]
+    if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) bad(`${k} must be an object`)
+  }
+  const ct = o['copyType']
+  if (ct !== undefined && ct !== 'ram_copies' && ct !== 'disc_copies' && ct !== 'disc_only_copies') bad(`unknown copyType ${safeString(ct)}`)
+  const mc = o['maxConns']
+  if (mc !== undefined && (typeof mc !== 'number' || !Number.isInteger(mc) || mc < 1)) bad('maxConns must be a positive integer')
+  for (const k of ['resyncMs', 'ackTimeoutMs', 'leaseMs']) {
+    const v = o[k]
+    if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || v === Infinity || (k === 'leaseMs' && v === 0))) bad(`${k} must be a finite number of ms`)
+  }
+}
+
+/** A storage type given by the caller (null, which removes a copy internally, is not one). */
+function checkStorage(storage: unknown): StorageType {
+  if (storage !== 'ram_copies' && storage !== 'disc_copies' && storage !== 'disc_only_copies') {
+    throw new WebnesiaError('bad_type', `unknown storage type ${safeString(storage)}`)
+  }
+  return storage
 }
 
 /** A fn run by an activity. */
@@ -157,6 +216,7 @@ export class Database {
    */
   join(opts: JoinOptions): Promise<void> {
     return this.guard(async () => {
+      checkJoinOptions(opts)
       if (this.session) throw new WebnesiaError('already_exists', 'join: this tab has joined already (leave first)')
       // Loaded on the first join only: an app that never joins does not ship yjs / y-webrtc / lib0
       // in its main chunk (bundlers split a dynamic import into a chunk of its own).
@@ -206,7 +266,7 @@ export class Database {
 
   /** Adds a copy of a table on `node` (which creates it when it sees the change). */
   addTableCopy(table: string, node: string, storage: StorageType = 'disc_copies'): Promise<void> {
-    return this.guard(() => this.setCopy(table, node, storage))
+    return this.guard(() => this.setCopy(table, node, checkStorage(storage)))
   }
   /** Removes `node`'s copy of a table (the table lives on at the other nodes). */
   delTableCopy(table: string, node: string): Promise<void> {
@@ -214,14 +274,14 @@ export class Database {
   }
   /** Changes the storage type of `node`'s copy (ram → disc persists it; disc → ram drops the store). */
   changeTableCopyType(table: string, node: string, storage: StorageType): Promise<void> {
-    return this.guard(() => this.setCopy(table, node, storage))
+    return this.guard(() => this.setCopy(table, node, checkStorage(storage)))
   }
 
   private async setCopy(table: string, node: string, storage: StorageType | null): Promise<void> {
     checkTableName(table)
     if (typeof node !== 'string' || node.length === 0) throw new WebnesiaError('badarg', 'a node id is a non-empty string')
     if (storage !== null && storage !== 'ram_copies' && storage !== 'disc_copies' && storage !== 'disc_only_copies') {
-      throw new WebnesiaError('bad_type', `unknown storage type ${String(storage)}`)
+      throw new WebnesiaError('bad_type', `unknown storage type ${safeString(storage)}`)
     }
     const r = this.session?.replicator ?? null
     if (r) {
@@ -274,7 +334,13 @@ export class Database {
   }
   /** Whose copy of the table wins after a partition (kept in the table's definition). */
   setMasterNodes(name: string, nodes: readonly string[]): Promise<void> {
-    return this.guard(() => ddl.setMasterNodes(this.local, name, nodes))
+    return this.guard(async () => {
+      const list: unknown = nodes
+      if (!Array.isArray(list) || !list.every((n) => typeof n === 'string' && n.length > 0)) {
+        throw new WebnesiaError('badarg', 'setMasterNodes: nodes must be an array of node ids (non-empty strings)')
+      }
+      await ddl.setMasterNodes(this.local, name, nodes)
+    })
   }
   /** An item of a table's information (API.md lists them); 'all' gives every item. */
   tableInfo(name: string, item: TableInfoItem): unknown {
@@ -304,7 +370,8 @@ export class Database {
   waitForTables(tables: readonly string[], timeoutMs = Infinity): Promise<void> {
     const list: readonly unknown[] = tables
     return this.guard(async () => {
-      if (!Array.isArray(list)) throw new WebnesiaError('badarg', 'waitForTables: tables must be an array')
+      if (!Array.isArray(list) || !list.every((t) => typeof t === 'string')) throw new WebnesiaError('badarg', 'waitForTables: tables must be an array of table names')
+      if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw new WebnesiaError('badarg', `waitForTables: bad timeout ${safeString(timeoutMs)}`)
       await this.local.catchUp()
       // A table being copied from a peer is not available until its records are all here.
       const missing = (): string[] =>
@@ -416,7 +483,7 @@ export class Database {
    */
   dirtySlot<T extends Row = Row>(tab: string, n: number): Promise<T[] | undefined> {
     return this.guard(async () => {
-      if (!Number.isInteger(n) || n < 0) throw new WebnesiaError('badarg', `dirtySlot: bad slot ${String(n)}`)
+      if (!Number.isInteger(n) || n < 0) throw new WebnesiaError('badarg', `dirtySlot: bad slot ${safeString(n)}`)
       const keys = await this.dirty().allKeys(tab)
       const k = keys[n]
       return k === undefined ? undefined : this.dirty().read<T>(tab, k)
@@ -443,17 +510,21 @@ export class Database {
   }
   /**
    * Atomically adds `incr` to the counter `key` of a two-attribute table and returns the new
-   * value. A missing counter starts at 0; a counter never goes below 0 (Mnesia's rule).
+   * value. A missing counter starts at 0; a counter never goes below 0 (Mnesia's rule); a stored
+   * value that is not a non-negative integer is replaced as OTP does (`txn/counter.ts`).
+   *
+   * @throws WebnesiaError 'bad_type' when `incr` is not an integer; 'combine_error' on a bag or a
+   * table without exactly 2 attributes.
    */
   dirtyUpdateCounter(tab: string, key: Key, incr: number): Promise<number> {
     return this.guard(async () => {
       this.local.check()
+      checkIncrement(typeof tab === 'string' ? tab : safeString(tab), incr)
       const rt = this.local.catalog.get(tab)
       if (rt.def.type === 'bag' || rt.def.attributes.length !== 2) {
         throw new WebnesiaError('combine_error', `${tab}: counters need a set or ordered_set table with exactly 2 attributes`)
       }
       checkKey(key)
-      if (typeof incr !== 'number' || !Number.isFinite(incr)) throw new WebnesiaError('badarg', `dirtyUpdateCounter: bad increment ${String(incr)}`)
       const ws = new WriteSet()
       ws.add(tab, key, { c: incr })
       const [v] = await this.dirty().access.commitDirty(ws)
@@ -478,7 +549,7 @@ export class Database {
       throw new WebnesiaError('badarg', "subscribe: spec must be { table } or 'system'")
     }
     const detail = spec.detail ?? 'simple'
-    if (detail !== 'simple' && detail !== 'detailed') throw new WebnesiaError('badarg', `subscribe: bad detail ${String(detail)}`)
+    if (detail !== 'simple' && detail !== 'detailed') throw new WebnesiaError('badarg', `subscribe: bad detail ${safeString(detail)}`)
     if (!this.local.catalog.has(spec.table)) throw new NoSuchTableError(spec.table)
     return this.local.subs.addTable(spec.table, detail === 'detailed', fn as (ev: TableEvent | DetailedTableEvent) => void, this.local.known)
   }

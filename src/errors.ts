@@ -192,7 +192,11 @@ export function safeString(value: unknown): string {
     if (json === undefined) return String(value)
     return json.length > 80 ? `${json.slice(0, 77)}...` : json
   } catch {
-    return Object.prototype.toString.call(value)
+    try {
+      return Object.prototype.toString.call(value)
+    } catch {
+      return '[unprintable value]' // a Proxy whose traps throw
+    }
   }
 }
 

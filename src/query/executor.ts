@@ -88,6 +88,8 @@ export async function collect(access: RecordSource, rt: TableRuntime, matcher: M
   return all
 }
 
+const genuine = new WeakSet<object>()
+
 /**
  * The state of a chunked select between calls (Mnesia's continuation). Opaque to users: pass it
  * to `selectContinue`. It is bound to the context that started it.
@@ -101,7 +103,14 @@ export class SelectContinuation {
     private readonly n: number,
     /** @internal The context the continuation belongs to (checked by `selectContinue`). */
     readonly owner: RecordSource,
-  ) {}
+  ) {
+    genuine.add(this)
+  }
+
+  /** True for a continuation this library made (not an object forged from its prototype). @internal */
+  static isGenuine(c: unknown): c is SelectContinuation {
+    return typeof c === 'object' && c !== null && genuine.has(c)
+  }
 
   /** The next chunk of at most n results, or null at the end. @internal */
   async chunk(): Promise<{ results: unknown[]; cont: SelectContinuation } | null> {

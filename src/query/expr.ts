@@ -19,8 +19,10 @@
  * Failure (Erlang's exceptions in match specs): arithmetic on non-numbers, division by zero,
  * `div`/`rem` on non-integers, a NaN result, boolean operators on non-booleans, `element` out of
  * range, `size`/`length` of a non-array... evaluate to the private symbol {@link FAIL}, which
- * propagates through every operator and template. A guard that is not exactly `true` (FAIL
- * included) fails its clause; a body that fails returns `'EXIT'` (see `BODY_EXIT`).
+ * propagates through every operator of a guard. A guard that is not exactly `true` (FAIL
+ * included) fails its clause. In a body, as in Erlang, a call that raises becomes the value
+ * `'EXIT'` (`BODY_EXIT`) in its own place and evaluation goes on: a template keeps its other
+ * parts, a comparison compares `'EXIT'`, arithmetic on it raises again (giving `'EXIT'`).
  *
  * Comparisons use term order (`compareTerms`); `==`/`=:=` are deep equality (`termEquals`), and
  * `/=`/`=/=` its negation - JS has one number type, so Erlang's 1 == 1.0 distinction vanishes.
@@ -33,6 +35,7 @@
 import type { Rec } from '../storage/record.js'
 import { isPlainObject } from '../storage/record.js'
 import { bad, checkLiteral, constantGetter, isBinary, isSpecial, varNumber } from './literal.js'
+import { BODY_EXIT } from './matcher.js'
 import { compareTerms, termEquals } from './term-order.js'
 
 /** The value of an expression that raised. */
@@ -274,7 +277,17 @@ export function compileExpr(e: unknown, ctx: ExprCtx, where: string): CompiledEx
           bad(where, `'${op}' takes ${arityText(def.arity)} argument(s), got ${String(nargs)}`)
         }
         const args = e.slice(1).map((a, i) => compileExpr(a, ctx, `${where}.${op}[${String(i + 1)}]`).fn)
-        return { fn: def.build(args) }
+        const call = def.build(args)
+        if (ctx.inGuard) return { fn: call }
+        // In a body a call that raises is the value 'EXIT' in its own place, and evaluation goes
+        // on with it (OTP 25: [['$1', {'+','$2',1}]] gives [1, 'EXIT'] when $2 is a string, and
+        // {'==', {'+','$2',1}, 'EXIT'} gives true).
+        return {
+          fn: (st) => {
+            const v = call(st)
+            return v === FAIL ? BODY_EXIT : v
+          },
+        }
       }
       if (ctx.inGuard) {
         bad(where, `unknown guard function ${JSON.stringify(op)} (use ['const', [...]] for a literal array)`)

@@ -1,7 +1,7 @@
 /**
  * Match specifications (select), compiled once to closures.
  *
- *     spec   := [clause, ...]                 non-empty
+ *     spec   := [clause, ...]                 [] matches nothing
  *     clause := [head, guards, body]          exactly three elements
  *     head   := pattern | '_' | '$N'          '_': any record; '$N': binds the whole record
  *     guards := [expr, ...]                   every one must evaluate to exactly `true`
@@ -9,9 +9,13 @@
  *
  * Patterns are described in `pattern.ts`, expressions in `expr.ts`. Clauses are tried in order;
  * the first whose head matches and whose guards all hold gives the result. A guard that fails
- * (raises) fails its clause and the next clause is tried; a body that raises returns `'EXIT'`
- * (`BODY_EXIT`), both as in Erlang match specifications. Every body expression is evaluated
- * (they have no side effects, but one that raises makes the result `'EXIT'`).
+ * (raises) fails its clause and the next clause is tried; in a body, a call that raises is the
+ * value `'EXIT'` (`BODY_EXIT`) in its own place (`expr.ts`), both as in Erlang match
+ * specifications. Only the last body expression gives the result: the others have no side
+ * effects and a failure among them is ignored (OTP 25: `[{'+','$2',1}, '$1']` gives `$1`), so
+ * they are not evaluated at all.
+ *
+ * The empty specification `[]` matches nothing (`mnesia:select(Tab, [])` is `[]` in OTP 25).
  *
  * `'$$'` is the array of the head's variables in increasing variable number, gaps left out:
  * head `{ a: '$3', b: '$1' }` gives `[v1, v3]`.
@@ -41,6 +45,9 @@ interface CompiledClause {
 }
 
 const NOT_CONST = Symbol('notConst')
+
+/** The empty specification: no clause, nothing matches (the planner reads no record for it). */
+const EMPTY: Matcher = Object.freeze({ run: () => NO_MATCH, clauses: Object.freeze([]) })
 
 /** The value of a constant guard operand (literal or `['const', X]`), or NOT_CONST. */
 function constOperand(e: unknown): unknown {
@@ -95,6 +102,7 @@ function compileClause(def: Pick<TableDef, 'attributes'>, clause: unknown, where
     if (c.konst === undefined) guards.push(c.fn)
     else if (c.konst.value !== true) never = true
   }
+  // Every body expression is compiled (a malformed one is an error), only the last one runs.
   const body = Array.from(b, (x, i) => compileExpr(x, bctx, `${where} body ${String(i + 1)}`).fn)
   for (const x of g) deriveBindings(x, head, def.attributes[0] as string)
 
@@ -102,15 +110,13 @@ function compileClause(def: Pick<TableDef, 'attributes'>, clause: unknown, where
   const st: ExprState = { rec: Object.freeze({}), vars: new Array<unknown>(head.slots.size) }
   const vars = st.vars
   const ng = guards.length
-  const nb = body.length
-  const last = body[nb - 1] as Expr
+  const last = body[body.length - 1] as Expr
   const run = never
     ? () => NO_MATCH
     : (rec: Rec): unknown => {
         if (!match(rec, vars)) return NO_MATCH
         st.rec = rec
         for (let i = 0; i < ng; i++) if ((guards[i] as Expr)(st) !== true) return NO_MATCH
-        for (let i = 0; i < nb - 1; i++) if ((body[i] as Expr)(st) === FAIL) return BODY_EXIT
         const v = last(st)
         return v === FAIL ? BODY_EXIT : v
       }
@@ -140,9 +146,10 @@ function compileClause(def: Pick<TableDef, 'attributes'>, clause: unknown, where
  */
 export function compileMatchSpec(def: Pick<TableDef, 'attributes'>, spec: unknown): Matcher {
   return cachedCompile('s', def, spec, () => {
-    if (!Array.isArray(spec) || spec.length === 0) {
-      throw new BadMatchSpecError('a match specification must be a non-empty array of [head, guards, body] clauses')
+    if (!Array.isArray(spec)) {
+      throw new BadMatchSpecError('a match specification must be an array of [head, guards, body] clauses')
     }
+    if (spec.length === 0) return EMPTY
     const compiled = Array.from(spec, (c, i) => compileClause(def, c, `clause ${String(i + 1)}`))
     const runs = compiled.map((c) => c.run)
     const clauses = Object.freeze(compiled.map((c) => c.binding))

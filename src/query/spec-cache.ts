@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { BadMatchSpecError, WebnesiaError, safeString } from '../errors.js'
 import { canonical } from '../storage/term.js'
 import { isPlainObject } from '../storage/record.js'
 import type { TableDef } from '../schema/table-def.js'
@@ -53,7 +54,8 @@ function cacheKey(kind: 'p' | 's', def: Pick<TableDef, 'attributes'>, spec: unkn
 
 /**
  * Returns the cached matcher for (kind, attributes, spec) or compiles, caches and returns it.
- * Errors thrown by `compile` propagate and nothing is cached.
+ * Errors thrown by `compile` propagate and nothing is cached; anything else a hostile spec raises
+ * while it is walked (a throwing getter or Proxy trap, a stack overflow) is a BadMatchSpecError.
  */
 export function cachedCompile(
   kind: 'p' | 's',
@@ -61,6 +63,16 @@ export function cachedCompile(
   spec: unknown,
   compile: () => Matcher,
 ): Matcher {
+  try {
+    return lookupOrCompile(kind, def, spec, compile)
+  } catch (e) {
+    if (e instanceof WebnesiaError) throw e
+    // A hostile spec: a getter or Proxy trap that throws, nesting too deep for the stack.
+    throw new BadMatchSpecError(`malformed ${kind === 'p' ? 'pattern' : 'match specification'}: ${e instanceof Error ? e.message : safeString(e)}`)
+  }
+}
+
+function lookupOrCompile(kind: 'p' | 's', def: Pick<TableDef, 'attributes'>, spec: unknown, compile: () => Matcher): Matcher {
   const key = cacheKey(kind, def, spec)
   if (key === undefined) return compile()
   const hit = cache.get(key)

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { NoSuchTableError } from '../errors.js'
+import { NoSuchTableError, safeString } from '../errors.js'
 import type { StorageBackend } from '../backend/backend.js'
 import { IdbTable } from '../storage/idb-table.js'
 import { MemoryTable } from '../storage/memory-table.js'
@@ -67,7 +67,7 @@ export class Catalog {
   /** The table, or a {@link NoSuchTableError}. */
   get(name: string): TableRuntime {
     const t = this.tables.get(name)
-    if (!t) throw new NoSuchTableError(name)
+    if (!t) throw new NoSuchTableError(typeof name === 'string' ? name : safeString(name))
     return t
   }
   has(name: string): boolean {

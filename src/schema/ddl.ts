@@ -14,14 +14,14 @@
  */
 import type { Store, UpgradeTx } from '../backend/backend.js'
 import { fire } from '../backend/requests.js'
-import { NoSuchTableError, TableExistsError, TransactionAbortedError, WebnesiaError } from '../errors.js'
+import { BadRecordError, NoSuchTableError, TableExistsError, TransactionAbortedError, WebnesiaError, safeString } from '../errors.js'
 import { LOG, META, SCHEMA } from '../log/connection.js'
 import { DUMPED, dumpLog } from '../log/dumper.js'
 import { newId, readLog, type LogEntry, type LogOp } from '../log/entry.js'
 import { currentLsn, GapError, type LocalNode } from '../node.js'
 import { groupRows, writeChange } from '../storage/idb-table.js'
 import { applyIntent, exportRecord, importRecord, keyOf, type Rec } from '../storage/record.js'
-import { KeyMap, type Key } from '../storage/term.js'
+import { compareKeys, KeyMap, type Key } from '../storage/term.js'
 import { checkAttributes, checkIndexAttr, checkTableName, makeTableDef, storeName, type TableDef, type TableOptions } from './table-def.js'
 
 /** What a schema change does inside the version-change transaction; returns the entry's ops. */
@@ -132,7 +132,7 @@ export async function delTableIndex(node: LocalNode, name: string, attr: string)
   checkTableName(name)
   await schemaChange(node, name, async (tx, current) => {
     const def = exists(name, current)
-    if (!def.index.includes(attr)) throw new NoSuchTableError(name, `${name}: no index on ${String(attr)}`)
+    if (!def.index.includes(attr)) throw new NoSuchTableError(name, `${name}: no index on ${safeString(attr)}`)
     if (def.storage === 'disc_only_copies') tx.deleteIndex(storeName(def), attr)
     return Promise.resolve(update(tx, { ...def, index: def.index.filter((a) => a !== attr), version: def.version + 1 }))
   })
@@ -151,7 +151,8 @@ export async function setMasterNodes(node: LocalNode, name: string, nodes: reado
 /**
  * `transformTable`: every record goes through `fn` (its result is the new record, `undefined`
  * deletes it), optionally under new attributes. All or nothing: a throwing `fn` or an invalid new
- * record aborts the change. Indexes on attributes that no longer exist are dropped.
+ * record, or one whose key differs from the old record's (Mnesia keeps keys), aborts the change
+ * before anything is written. Indexes on attributes that no longer exist are dropped.
  */
 export async function transformTable(
   node: LocalNode,
@@ -188,6 +189,10 @@ export async function transformTable(
       if (out === undefined) continue
       const rec = importRecord(nd, out)
       const key = keyOf(nd, rec)
+      // Mnesia keeps keys through a transform (OTP 25 aborts with "Bad key or Record Name").
+      if (compareKeys(key, keyOf(def, r)) !== 0) {
+        throw new BadRecordError(`transformTable ${name}: fn changed a record's key (${safeString(keyOf(def, r))} to ${safeString(key)}); keys are kept`)
+      }
       const slot = next.get(key)
       next.set(key, { key, recs: applyIntent(slot?.recs ?? [], { w: rec }, bag) })
     }

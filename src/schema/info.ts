@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { WebnesiaError } from '../errors.js'
+import { WebnesiaError, safeString } from '../errors.js'
 import type { LocalNode } from '../node.js'
 import { canonical, type Key } from '../storage/term.js'
 import type { TableRuntime } from './catalog.js'
@@ -108,7 +108,7 @@ export function tableInfo(node: LocalNode, rt: TableRuntime, item: TableInfoItem
     case 'all':
       return Object.fromEntries(TABLE_ITEMS.map((i) => [i, tableInfo(node, rt, i)]))
     default:
-      throw new WebnesiaError('badarg', `unknown tableInfo item ${String(item)}`)
+      throw new WebnesiaError('badarg', `unknown tableInfo item ${safeString(item)}`)
   }
 }
 
@@ -134,7 +134,7 @@ export function systemInfo(node: LocalNode, item: SystemInfoItem): unknown {
         isRunning: systemInfo(node, 'isRunning'),
       }
     default:
-      throw new WebnesiaError('badarg', `unknown systemInfo item ${String(item)}`)
+      throw new WebnesiaError('badarg', `unknown systemInfo item ${safeString(item)}`)
   }
 }
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { WebnesiaError } from '../errors.js'
+import { WebnesiaError, safeString } from '../errors.js'
 
 /** `set`: one record per key; `ordered_set`: the same, iterated in term order; `bag`: many records per key. */
 export type TableType = 'set' | 'ordered_set' | 'bag'
@@ -57,24 +57,34 @@ function bad(message: string): WebnesiaError {
 /** Validates a table name. */
 export function checkTableName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
-    throw bad(`bad table name: ${String(name)}`)
+    throw bad(`bad table name: ${safeString(name)}`)
   }
 }
 
 /** Validates `createTable` options and returns the definition. Throws `bad_type`. */
 export function makeTableDef(name: string, opts: TableOptions, cookie: string): TableDef {
+  try {
+    return checkedTableDef(name, opts, cookie)
+  } catch (e) {
+    if (e instanceof WebnesiaError) throw e
+    // Options whose getters (or Proxy traps) throw.
+    throw bad(`${safeString(name)}: table options could not be read: ${e instanceof Error ? e.message : safeString(e)}`)
+  }
+}
+
+function checkedTableDef(name: string, opts: TableOptions, cookie: string): TableDef {
   checkTableName(name)
   if (typeof opts !== 'object' || opts === null) throw bad('table options must be an object')
   const attributes = opts.attributes
   if (!Array.isArray(attributes) || attributes.length < 2) throw bad(`${name}: at least 2 attributes are needed`)
   for (const a of attributes) {
-    if (typeof a !== 'string' || !ATTR_RE.test(a)) throw bad(`${name}: bad attribute name ${String(a)}`)
+    if (typeof a !== 'string' || !ATTR_RE.test(a)) throw bad(`${name}: bad attribute name ${safeString(a)}`)
   }
   if (new Set(attributes).size !== attributes.length) throw bad(`${name}: duplicate attributes`)
   const type = opts.type ?? 'set'
-  if (!TYPES.includes(type)) throw bad(`${name}: unknown table type ${String(type)}`)
+  if (!TYPES.includes(type)) throw bad(`${name}: unknown table type ${safeString(type)}`)
   const storage = opts.storage ?? 'disc_copies'
-  if (!STORAGES.includes(storage)) throw bad(`${name}: unknown storage type ${String(storage)}`)
+  if (!STORAGES.includes(storage)) throw bad(`${name}: unknown storage type ${safeString(storage)}`)
   const index = opts.index ?? []
   if (!Array.isArray(index)) throw bad(`${name}: index must be an array of attribute names`)
   for (const i of index) checkIndexAttr({ name, attributes }, i)
@@ -100,7 +110,7 @@ export function makeTableDef(name: string, opts: TableOptions, cookie: string): 
 /** Validates that `attr` can carry a secondary index of the table (not the key, a known attribute). */
 export function checkIndexAttr(def: Pick<TableDef, 'name' | 'attributes'>, attr: unknown): asserts attr is string {
   if (typeof attr !== 'string' || !def.attributes.includes(attr)) {
-    throw bad(`${def.name}: no attribute ${String(attr)} to index`)
+    throw bad(`${def.name}: no attribute ${safeString(attr)} to index`)
   }
   if (attr === def.attributes[0]) throw bad(`${def.name}: the key ${attr} cannot carry a secondary index`)
 }

@@ -16,7 +16,7 @@ import type { TableDef } from '../schema/table-def.js'
 import { HashKeyStore, TreeKeyStore, type Bounds, type KeyStore, type Slot } from './key-store.js'
 import type { KeyChange, TableReader } from './reader.js'
 import type { Rec } from './record.js'
-import { canonical, KeyMap, type Key } from './term.js'
+import { canonical, compareKeys, KeyMap, type Key } from './term.js'
 
 const EMPTY: readonly Rec[] = Object.freeze([])
 
@@ -120,18 +120,22 @@ export class MemoryTable implements TableReader {
   indexKeys(attr: string, value: unknown): Key[] | undefined {
     return this.indexes.get(attr)?.keys(value)
   }
+  /** The records whose `attr` deep-equals `value`, in term order of keys (as every read). */
   indexReadSync(attr: string, value: unknown): readonly Rec[] {
     const idx = this.indexes.get(attr)
     const out: Rec[] = []
     if (idx) {
       const c = canonical(value)
-      for (const k of idx.keys(value)) {
+      // The index keeps keys in insertion order: present them in the table's order.
+      const keys = idx.keys(value)
+      if (keys.length > 1) keys.sort(compareKeys)
+      for (const k of keys) {
         for (const r of this.readSync(k)) if (canonical(r[attr]) === c) out.push(r)
       }
       return out
     }
     const c = canonical(value)
-    for (const s of this.store.values()) for (const r of s.recs) if (r[attr] !== undefined && canonical(r[attr]) === c) out.push(r)
+    for (const s of this.store.walk({}, false)) for (const r of s.recs) if (r[attr] !== undefined && canonical(r[attr]) === c) out.push(r)
     return out
   }
   slots(): IterableIterator<Slot> {

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { BadRecordError, safeString } from '../errors.js'
+import { BadRecordError, WebnesiaError, safeString } from '../errors.js'
 import type { TableDef } from '../schema/table-def.js'
 import { canonical, checkKey, type Key } from './term.js'
 
@@ -39,7 +39,11 @@ interface CopyState {
   path: Set<object>
 }
 
+/** How deep values may nest in a record (or a key): deeper ones are refused, never a stack overflow later. */
+export const MAX_DEPTH = 1000
+
 function copyValue(v: unknown, st: CopyState, where: string): unknown {
+  if (st.path.size >= MAX_DEPTH) throw new BadRecordError(`value nested deeper than ${String(MAX_DEPTH)} levels at ${where.slice(0, 60)}`)
   switch (typeof v) {
     case 'number':
     case 'string':
@@ -100,6 +104,29 @@ function copyValue(v: unknown, st: CopyState, where: string): unknown {
  * key, unclonable value) or {@link BadKeyError} (invalid key).
  */
 export function importRecord(def: Pick<TableDef, 'name' | 'attributes'>, input: unknown): Rec {
+  try {
+    return importChecked(def, input)
+  } catch (e) {
+    if (e instanceof WebnesiaError) throw e
+    // A hostile value: a getter or Proxy trap that throws while the record is read.
+    throw new BadRecordError(`record for ${def.name} could not be read: ${e instanceof Error ? e.message : safeString(e)}`, { cause: e })
+  }
+}
+
+/**
+ * Throws {@link BadRecordError} unless `v` could be an attribute value of a record (plain data,
+ * at most {@link MAX_DEPTH} deep): what an index read looks for, say.
+ */
+export function checkValue(v: unknown, what: string): void {
+  try {
+    copyValue(v, { mutable: false, path: new Set() }, what)
+  } catch (e) {
+    if (e instanceof WebnesiaError) throw e
+    throw new BadRecordError(`${what} could not be read: ${e instanceof Error ? e.message : safeString(e)}`, { cause: e })
+  }
+}
+
+function importChecked(def: Pick<TableDef, 'name' | 'attributes'>, input: unknown): Rec {
   if (!isPlainObject(input)) {
     throw new BadRecordError(`record for ${def.name} must be a plain object, got ${safeString(input)}`)
   }

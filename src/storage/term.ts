@@ -86,7 +86,10 @@ export function compareKeys(a: unknown, b: unknown): number {
   }
 }
 
-/** True when `k` is a valid IndexedDB key. */
+/** How deep arrays may nest in a key (deeper ones are refused: no stack overflow later). */
+const MAX_KEY_DEPTH = 1000
+
+/** True when `k` is a valid IndexedDB key (arrays nested at most {@link MAX_KEY_DEPTH} deep). */
 export function isValidKey(k: unknown, seen?: Set<unknown>): k is Key {
   switch (typeof k) {
     case 'number':
@@ -99,7 +102,7 @@ export function isValidKey(k: unknown, seen?: Set<unknown>): k is Key {
       if (k instanceof ArrayBuffer || ArrayBuffer.isView(k)) return true
       if (Array.isArray(k)) {
         const path = seen ?? new Set<unknown>()
-        if (path.has(k)) return false
+        if (path.has(k) || path.size >= MAX_KEY_DEPTH) return false
         path.add(k)
         for (let i = 0; i < k.length; i++) {
           if (!(i in k) || !isValidKey(k[i], path)) return false
@@ -116,7 +119,13 @@ export function isValidKey(k: unknown, seen?: Set<unknown>): k is Key {
 
 /** Throws {@link BadKeyError} unless `k` is a valid key. */
 export function checkKey(k: unknown): asserts k is Key {
-  if (!isValidKey(k)) throw new BadKeyError(k)
+  let ok: boolean
+  try {
+    ok = isValidKey(k)
+  } catch {
+    ok = false // a Proxy or getter that throws while the key is read
+  }
+  if (!ok) throw new BadKeyError(k)
 }
 
 /**

@@ -13,12 +13,13 @@
  *
  * @module
  */
-import { BadRecordError, NoSuchTableError, WebnesiaError } from '../errors.js'
+import { BadRecordError, NoSuchTableError, WebnesiaError, safeString } from '../errors.js'
 import type { LocalNode } from '../node.js'
 import type { TableRuntime } from '../schema/catalog.js'
 import type { Bounds } from '../storage/key-store.js'
 import { applyIntents, keyOf, type Intent, type Rec } from '../storage/record.js'
 import { canonical, compareKeys, KeyMap, type Key } from '../storage/term.js'
+import { attemptsOf, type Attempt } from './attempts.js'
 import type { Committer } from './committer.js'
 import { ReadSet, WriteSet } from './write-set.js'
 
@@ -45,6 +46,8 @@ export class Access {
     readonly committer: Committer,
     readonly kind: ActivityKind,
     readonly parent: Access | null,
+    /** The top-level transaction attempt this context belongs to (see `attempts.ts`). */
+    readonly attempt: Attempt | null = parent?.attempt ?? null,
   ) {
     this.reads = this.transactional ? (parent?.reads ?? new ReadSet()) : null
     this.writes = new WriteSet()
@@ -59,7 +62,7 @@ export class Access {
   /** The table, or a {@link NoSuchTableError}. */
   table(t: string): TableRuntime {
     this.node.check()
-    if (typeof t !== 'string') throw new NoSuchTableError(String(t))
+    if (typeof t !== 'string') throw new NoSuchTableError(safeString(t))
     const rt = this.node.catalog.get(t)
     if (this.kind === 'ets' && rt.def.storage !== 'ram_copies') {
       throw new WebnesiaError('bad_type', `ets context: ${t} is not a ram_copies table`)
@@ -71,9 +74,52 @@ export class Access {
 
   /** Restarts the transaction if anything it read changed since (called before each read). */
   revalidate(): void {
-    if (!this.reads || this.epoch === this.node.epoch) return
-    if (!this.stillValid()) throw new ConflictSignal()
+    const reads = this.reads
+    if (!reads || this.epoch === this.node.epoch) return
+    if (!this.stillValid() && !this.forgive()) {
+      reads.conflict = true
+      throw new ConflictSignal()
+    }
     this.epoch = this.node.epoch
+  }
+
+  /**
+   * When everything applied since the attempt began is a dirty commit of this tab (which takes no
+   * locks in Mnesia: it never makes a transaction restart), moves the memory read versions forward
+   * and returns true; otherwise returns false and changes nothing.
+   */
+  forgive(): boolean {
+    const a = this.attempt
+    const reads = this.reads
+    if (!a || !reads || !a.onlyOwnDirty(this.node.applied)) return false
+    const catalog = this.node.catalog
+    for (const t of reads.tables.keys()) if (!catalog.tables.has(t)) return false
+    for (const r of reads.keys) if (!catalog.tables.has(r.t)) return false
+    for (const t of reads.tables.keys()) reads.tables.set(t, (catalog.tables.get(t) as TableRuntime).version)
+    for (let i = 0; i < reads.keys.length; i++) {
+      const r = reads.keys[i] as (typeof reads.keys)[number]
+      const mem = (catalog.tables.get(r.t) as TableRuntime).mem
+      if (mem) reads.keys[i] = { t: r.t, key: r.key, v: mem.slot(r.key)?.v ?? 0 }
+    }
+    a.advance(this.node.applied)
+    return true
+  }
+
+  /**
+   * {@link forgive}, and the disc_only_copies keys read by value are read again (their commit
+   * validation compares values). For a commit refused only because of this tab's dirty commits.
+   */
+  async forgiveAll(): Promise<boolean> {
+    const reads = this.reads
+    if (!reads || !this.forgive()) return false
+    const catalog = this.node.catalog
+    for (let i = 0; i < reads.keys.length; i++) {
+      const r = reads.keys[i] as (typeof reads.keys)[number]
+      const disc = catalog.tables.get(r.t)?.disc
+      if (!disc || catalog.tables.get(r.t)?.mem) continue
+      reads.keys[i] = { t: r.t, key: r.key, v: canonical(await disc.read(r.key)) }
+    }
+    return true
   }
 
   /** True when every memory read of the transaction is still current. */
@@ -296,7 +342,9 @@ export class Access {
       const recs = p ? applyIntents(base, p.intents, bag) : base
       for (const r of recs) if (r[attr] !== undefined && canonical(r[attr]) === c) out.push(r)
     }
-    return out
+    // Merged with this transaction's writes, still in the table's order (a stable sort keeps a
+    // bag key's records in their order).
+    return out.sort((a, b) => compareKeys(keyOf(rt.def, a), keyOf(rt.def, b)))
   }
 
   /** Every key in term order, as this context sees the table. */
@@ -365,7 +413,9 @@ export class Access {
 
   /** Commits a dirty write set: no validation, no retry. */
   async commitDirty(ws: WriteSet): Promise<number[]> {
-    const r = await this.committer.submit({ reads: null, writes: ws })
+    // Running transactions of this tab learn of it before anything sees it (attempts.ts).
+    const attempts = attemptsOf(this.node)
+    const r = await this.committer.submit({ reads: null, writes: ws, onApply: (lsn) => attempts.dirtyApplied(lsn) })
     if (r === 'conflict') throw new WebnesiaError('aborted', 'dirty commit refused')
     return r.counters
   }

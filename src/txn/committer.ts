@@ -24,7 +24,7 @@
  */
 import type { BackendTx } from '../backend/backend.js'
 import { fire } from '../backend/requests.js'
-import { DatabaseClosedError, NoSuchTableError, WebnesiaError, mapStorageError } from '../errors.js'
+import { DatabaseClosedError, NoSuchTableError, mapStorageError } from '../errors.js'
 import { LOG } from '../log/connection.js'
 import type { Appended } from '../log/append.js'
 import { readLog, type LogEntry, type LogOp, type PutOp } from '../log/entry.js'
@@ -34,6 +34,7 @@ import { storeName } from '../schema/table-def.js'
 import { keyRange, writeChange } from '../storage/idb-table.js'
 import { adoptRecord, applyIntent, type Intent, type Rec } from '../storage/record.js'
 import { canonical, KeyMap, type Key } from '../storage/term.js'
+import { nextCounter } from './counter.js'
 import type { ReadSet, WriteSet } from './write-set.js'
 
 /** A change to commit. `reads` is null for dirty operations (no validation). */
@@ -42,6 +43,8 @@ export interface CommitRequest {
   readonly writes: WriteSet
   /** Set for a change received from a peer: its records are resolved at commit time. */
   readonly peer?: PeerChange
+  /** Called with the request's LSN just before its entry is applied to memory (txn/attempts.ts). */
+  readonly onApply?: (lsn: number) => void
 }
 
 /**
@@ -257,6 +260,7 @@ export class Committer {
       // transaction landed (the add failed, so the IndexedDB transaction aborted).
       if ((await node.writer.outcome(done, appended)) === 'collided') throw new SpeculationFailed('another tab committed first')
       // 4. apply, acknowledge, announce
+      for (const { p, entry } of accepted) p.req.onApply?.(entry.lsn)
       node.writer.apply(accepted.map((a) => a.entry))
       node.dumpIfDue()
       for (const { p, entry, counters } of accepted) p.resolve({ lsn: entry.lsn, counters })
@@ -394,11 +398,12 @@ export class Committer {
 
   private counter(rt: TableRuntime, key: Key, recs: readonly Rec[], incr: number, out: number[]): Intent {
     const [keyAttr, valAttr] = rt.def.attributes as [string, string]
-    const cur = recs[0]?.[valAttr] ?? 0
-    if (typeof cur !== 'number') {
-      throw new RequestError(new WebnesiaError('combine_error', `counter ${rt.def.name} has a non-numeric value`))
+    let next: number
+    try {
+      next = nextCounter(rt.def.name, recs[0]?.[valAttr], incr)
+    } catch (e) {
+      throw new RequestError(e)
     }
-    const next = Math.max(0, cur + incr)
     out.push(next)
     const rec = Object.freeze({ [keyAttr]: key, [valAttr]: next })
     return { w: rec }

@@ -12,9 +12,10 @@
  *
  * @module
  */
-import { DatabaseClosedError, TransactionAbortedError, WebnesiaError } from '../errors.js'
+import { DatabaseClosedError, TransactionAbortedError, WebnesiaError, safeString } from '../errors.js'
 import type { LocalNode } from '../node.js'
 import { Access, ConflictSignal, type ActivityKind } from './access.js'
+import { attemptsOf, type Attempt } from './attempts.js'
 import type { Committer } from './committer.js'
 import { AbortSignal, Transaction } from './transaction.js'
 
@@ -23,6 +24,9 @@ export interface TransactionOptions {
   /** How many times a conflicting transaction is run again. Default Infinity. */
   retries?: number
 }
+
+/** runOnce's answer when the function must run again. */
+const AGAIN = Symbol('again')
 
 const KINDS: readonly ActivityKind[] = ['transaction', 'sync_transaction', 'async_dirty', 'sync_dirty', 'ets']
 
@@ -42,7 +46,7 @@ export class Runner {
 
   /** Checks an activity kind. */
   static checkKind(kind: unknown): asserts kind is ActivityKind {
-    if (!KINDS.includes(kind as ActivityKind)) throw new WebnesiaError('badarg', `unknown activity kind ${String(kind)}`)
+    if (!KINDS.includes(kind as ActivityKind)) throw new WebnesiaError('badarg', `unknown activity kind ${safeString(kind)}`)
   }
 
   /** A long-lived handle for dirty operations (no transaction, every write committed at once). */
@@ -54,12 +58,20 @@ export class Runner {
   run<T>(kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T, opts: TransactionOptions = {}): Promise<T> {
     Runner.checkKind(kind)
     if (typeof fn !== 'function') return Promise.reject(new WebnesiaError('badarg', 'activity: fn must be a function'))
+    if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
+      return Promise.reject(new WebnesiaError('badarg', 'transaction options must be an object'))
+    }
     if (kind === 'transaction' || kind === 'sync_transaction') return this.transaction(kind, fn, opts.retries ?? Infinity)
     return this.dirty(kind, fn)
   }
 
   private async transaction<T>(kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T, retries: number): Promise<T> {
-    if (!(retries >= 0)) throw new WebnesiaError('badarg', `retries must be >= 0, got ${String(retries)}`)
+    if (retries !== Infinity && !(Number.isInteger(retries) && retries >= 0)) {
+      throw new WebnesiaError('badarg', `retries must be an integer >= 0 or Infinity, got ${safeString(retries)}`)
+    }
+    const attempts = attemptsOf(this.node)
+    // Bounded by `retries`, and each run again follows a commit of someone else (a conflict
+    // caused only by this tab's dirty commits does not restart: attempts.ts).
     for (let attempt = 0; ; attempt++) {
       if (attempt > retries) throw new TransactionAbortedError('conflict')
       if (attempt > 0) await backoff(attempt)
@@ -67,28 +79,46 @@ export class Runner {
       // Start from everything another tab has announced: a transaction begun after a commit was
       // announced here sees it (the snapshot is never older than what this tab was told of).
       if (this.node.known > this.node.applied) await this.node.catchUp()
-      const access = new Access(this.node, this.committer, kind, null)
-      const t = new Transaction(access, this.nest)
-      let value: T
+      const at = attempts.begin(this.node.applied)
       try {
-        value = await fn(t)
-        if (t.aborted) throw t.aborted
-      } catch (e) {
-        t.finish()
-        // A transaction that saw a conflict, or whose reads are stale by now, runs again: its
-        // error may be the effect of what changed under it.
-        if (e instanceof ConflictSignal || !access.stillValid()) continue
-        throw abortError(e, this.node)
+        const out = await this.runOnce(kind, fn, at)
+        if (out !== AGAIN) return out.value
+      } finally {
+        attempts.end(at)
       }
+    }
+  }
+
+  /** One run of a transaction function and its commit; AGAIN when it must run again. */
+  private async runOnce<T>(kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T, at: Attempt): Promise<{ value: T } | typeof AGAIN> {
+    const access = new Access(this.node, this.committer, kind, null, at)
+    const t = new Transaction(access, this.nest)
+    let value: T
+    try {
+      value = await fn(t)
+      if (t.aborted) throw t.aborted
+    } catch (e) {
       t.finish()
-      const reads = access.reads
-      if (access.writes.empty && reads && reads.discOnly.size === 0) {
-        if (access.stillValid()) return value
-        continue
-      }
+      // `t.abort(reason)` is final (Mnesia: {aborted, Reason}), and so is anything else the
+      // function throws: it was computed from a consistent view (opacity). Only a conflict runs
+      // it again, also one the function caught and turned into another error.
+      if (e instanceof ConflictSignal || (!(e instanceof AbortSignal) && access.reads?.conflict === true)) return AGAIN
+      throw abortError(e, this.node)
+    }
+    t.finish()
+    const reads = access.reads
+    // The commit: a refusal caused only by this tab's own dirty commits (made by the function, or
+    // beside it) is submitted again without running the function again. Bounded: each round after
+    // the first needs a dirty commit of this tab applied since the previous one.
+    let forgivenAt = -1
+    for (;;) {
+      if (!access.stillValid() && !access.forgive()) return AGAIN
+      if (access.writes.empty && reads && reads.discOnly.size === 0) return { value }
       const r = await this.committer.submit({ reads, writes: access.writes })
-      if (r === 'conflict') continue
-      return value
+      if (r !== 'conflict') return { value }
+      if (this.node.applied === forgivenAt) return AGAIN
+      forgivenAt = this.node.applied
+      if (!(await access.forgiveAll())) return AGAIN
     }
   }
 

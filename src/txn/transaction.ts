@@ -7,13 +7,13 @@
  *
  * @module
  */
-import { WebnesiaError, rejected } from '../errors.js'
+import { WebnesiaError, rejected, safeString } from '../errors.js'
 import { compileMatchSpec } from '../query/match-spec.js'
 import { compilePattern } from '../query/pattern.js'
 import { collect, runQuery, SelectContinuation, type RecordSource } from '../query/executor.js'
 import type { TableRuntime } from '../schema/catalog.js'
 import { checkIndexAttr } from '../schema/table-def.js'
-import { exportRecord, exportRecords, importRecord, keyOf } from '../storage/record.js'
+import { checkValue, exportRecord, exportRecords, importRecord, keyOf } from '../storage/record.js'
 import { checkKey, type Key } from '../storage/term.js'
 import { exportKey, tableInfo, type TableInfoItem } from '../schema/info.js'
 import type { Access, ActivityKind } from './access.js'
@@ -110,14 +110,14 @@ export class Transaction {
     const rt = this.table(tab)
     const matcher = compileMatchSpec(rt.def, spec)
     if (n === undefined) return collect(this.access, rt, matcher)
-    if (!Number.isInteger(n) || n < 1) throw new WebnesiaError('badarg', `select chunk size must be a positive integer, got ${String(n)}`)
+    if (!Number.isInteger(n) || n < 1) throw new WebnesiaError('badarg', `select chunk size must be a positive integer, got ${safeString(n)}`)
     return new SelectContinuation(runQuery(this.access, rt, matcher, n), n, this.access).chunk()
   }
 
   /** The next chunk of a chunked select started in this context, or null at the end. */
   async selectContinue<T = unknown>(cont: SelectContinuation): Promise<SelectChunk<T> | null> {
     this.table0()
-    if (!(cont instanceof SelectContinuation) || !this.owns(cont.owner)) {
+    if (!SelectContinuation.isGenuine(cont) || !this.owns(cont.owner)) {
       throw new WebnesiaError('badarg', 'not a continuation of this context')
     }
     return (await cont.chunk()) as SelectChunk<T> | null
@@ -127,6 +127,7 @@ export class Transaction {
   async indexRead<T extends Row = Row>(tab: string, value: unknown, attr: string): Promise<T[]> {
     const rt = this.table(tab)
     checkIndexed(rt, attr)
+    checkValue(value, `indexRead ${attr}`)
     return exportRecords(await this.access.indexRead(rt, attr, value)) as T[]
   }
 
@@ -163,24 +164,28 @@ export class Transaction {
 
   /** The first key in term order, or undefined. */
   first(tab: string): Promise<Key | undefined> {
-    return this.step(tab, undefined, 1)
+    return this.edge(tab, 1)
   }
   /** The last key in term order, or undefined. */
   last(tab: string): Promise<Key | undefined> {
-    return this.step(tab, undefined, -1)
+    return this.edge(tab, -1)
+  }
+  private async edge(tab: string, dir: 1 | -1): Promise<Key | undefined> {
+    const rt = this.table(tab)
+    const k = await this.access.step(rt, undefined, dir)
+    return k === undefined ? undefined : exportKey(k)
   }
   /** The key after `key`, or undefined. */
   next(tab: string, key: Key): Promise<Key | undefined> {
-    checkKey(key)
     return this.step(tab, key, 1)
   }
   /** The key before `key`, or undefined. */
   prev(tab: string, key: Key): Promise<Key | undefined> {
-    checkKey(key)
     return this.step(tab, key, -1)
   }
-  private async step(tab: string, from: Key | undefined, dir: 1 | -1): Promise<Key | undefined> {
+  private async step(tab: string, from: Key, dir: 1 | -1): Promise<Key | undefined> {
     const rt = this.table(tab)
+    checkKey(from)
     const k = await this.access.step(rt, from, dir)
     return k === undefined ? undefined : exportKey(k)
   }
@@ -258,20 +263,22 @@ export class Transaction {
   }
 
   /** As `db.tableInfo`. */
-  tableInfo(tab: string, item: TableInfoItem): Promise<unknown> {
+  async tableInfo(tab: string, item: TableInfoItem): Promise<unknown> {
     const rt = this.table(tab)
     return Promise.resolve(tableInfo(this.access.node, rt, item))
   }
 
   /** Runs a nested transaction: its writes become this transaction's when it succeeds. */
-  transaction<T>(fn: (t: Transaction) => Promise<T> | T): Promise<T> {
+  async transaction<T>(fn: (t: Transaction) => Promise<T> | T): Promise<T> {
     this.table0()
+    if (typeof fn !== 'function') throw new WebnesiaError('badarg', 'transaction: fn must be a function')
     return this.nested(this, 'transaction', fn)
   }
 
   /** Runs a nested activity; inside a transaction it keeps transaction semantics (seed 004, 5.6). */
-  activity<T>(kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T): Promise<T> {
+  async activity<T>(kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T): Promise<T> {
     this.table0()
+    if (typeof fn !== 'function') throw new WebnesiaError('badarg', 'activity: fn must be a function')
     return this.nested(this, kind, fn)
   }
 
@@ -289,7 +296,7 @@ export class Transaction {
 
 function checkLock(lock: unknown, allowed: readonly string[]): void {
   if (typeof lock !== 'string' || !allowed.includes(lock)) {
-    throw new WebnesiaError('badarg', `bad lock kind ${String(lock)}; expected ${allowed.join(' | ')}`)
+    throw new WebnesiaError('badarg', `bad lock kind ${safeString(lock)}; expected ${allowed.join(' | ')}`)
   }
 }
 

@@ -78,6 +78,8 @@ export class ReadSet {
   readonly tables = new Map<string, number>()
   /** Tables whose disc_only copy was read by key (their stores join the commit transaction). */
   readonly discOnly = new Set<string>()
+  /** Set when a read of this transaction raised a conflict (even one the function caught). */
+  conflict = false
 
   get empty(): boolean {
     return this.keys.length === 0 && this.tables.size === 0

@@ -71,18 +71,16 @@ describe('dirtyUpdateCounter', () => {
     expect(await b.dirtyRead('c', 'x')).toEqual([{ k: 'x', n: 40 }])
   })
 
-  it('is a combine_error on a bag, a table without exactly 2 attributes, or a non-numeric value', async () => {
+  it('is a combine_error on a bag or a table without exactly 2 attributes', async () => {
     const [db] = (dbs = await fresh()) as [Database]
     await db.createTable('bag', { attributes: ['k', 'n'], type: 'bag' })
     await db.createTable('three', { attributes: ['k', 'n', 'x'] })
-    await db.createTable('c', { attributes: ['k', 'n'] })
-    await db.dirtyWrite('c', { k: 's', n: 'text' })
-    for (const [t, k] of [['bag', 1], ['three', 1], ['c', 's']] as const) {
+    for (const [t, k] of [['bag', 1], ['three', 1]] as const) {
       const err = await db.dirtyUpdateCounter(t, k, 1).catch((e: unknown) => e)
       expect(err).toBeInstanceOf(WebnesiaError)
       expect((err as WebnesiaError).code).toBe('combine_error')
     }
-    expect(await db.dirtyRead('c', 's')).toEqual([{ k: 's', n: 'text' }])
+    // A stored value that is not a number is replaced as OTP 25 does: test/semantics/counter.test.ts.
   })
 })
 
