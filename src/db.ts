@@ -21,6 +21,9 @@ import { WriteSet } from './txn/write-set.js'
 import { Session, type JoinOptions } from './replication/session.js'
 import type { Replicator } from './replication/replicator.js'
 import type { StorageType } from './schema/table-def.js'
+import { EventStore } from './eventstore/store.js'
+import { Aggregate, type AggregateDef } from './eventstore/aggregate.js'
+import type { Projection, ProjectionDef } from './eventstore/projection.js'
 
 /** Options of {@link openDatabase}. */
 export interface OpenOptions {
@@ -62,6 +65,7 @@ export class Database {
   private readonly runner: Runner
   private dirtyHandle: Transaction | null = null
   private session: Session | null = null
+  private es: EventStore | null = null
 
   /** @internal Use {@link openDatabase}. */
   constructor(private readonly local: LocalNode) {
@@ -81,6 +85,7 @@ export class Database {
 
   /** Closes this tab's handle; later calls reject with `DatabaseClosedError`. */
   async close(): Promise<void> {
+    this.es?.stop()
     await this.session?.leave().catch(() => undefined)
     this.session = null
     await this.local.close()
@@ -406,6 +411,46 @@ export class Database {
     if (detail !== 'simple' && detail !== 'detailed') throw new WebnesiaError('badarg', `subscribe: bad detail ${String(detail)}`)
     if (!this.local.catalog.has(spec.table)) throw new NoSuchTableError(spec.table)
     return this.local.subs.addTable(spec.table, detail === 'detailed', fn as (ev: TableEvent | DetailedTableEvent) => void, this.local.known)
+  }
+
+  // ---- event sourcing (src/eventstore/) ----
+
+  /**
+   * The node's event store (API.md, "Event store, aggregates and projections"): streams of events
+   * in the node's own tables, created on first use. The same object on every call in this tab.
+   *
+   * @example
+   * const es = db.eventStore()
+   * await es.append('account-1', [{ type: 'Deposited', data: { amount: 10 } }], { expectedVersion: 0 })
+   */
+  eventStore(): EventStore {
+    this.local.check()
+    this.es ??= new EventStore(this, (ev) => this.local.systemEvent(ev))
+    return this.es
+  }
+
+  /**
+   * An event-sourced aggregate whose streams are its ids (`src/eventstore/aggregate.ts`).
+   *
+   * @throws WebnesiaError `'badarg'` for a bad name or definition.
+   * @example
+   * const Account = db.aggregate('account', { initial: () => ({ balance: 0 }), execute: (s, c) => [...], apply: (s, ev) => s })
+   */
+  aggregate<S, C = unknown>(name: string, def: AggregateDef<S, C>): Aggregate<S, C> {
+    const es = this.eventStore()
+    return new Aggregate(es, es.projections, name, def)
+  }
+
+  /**
+   * Declares a projection in this tab and starts it (`src/eventstore/projection.ts`): its writes
+   * and its checkpoint commit in one transaction, so each event is applied once on the node.
+   *
+   * @throws WebnesiaError `'badarg'` for a bad definition, `'already_exists'` when this tab declared it already.
+   * @example
+   * const balances = db.projection('balances', { handle: async (t, ev) => t.write('balance', { id: ev.stream, last: ev.version }) })
+   */
+  projection(name: string, def: ProjectionDef): Projection {
+    return this.eventStore().projections.declare(name, def)
   }
 
   /** Runs `fn` as an async call, turning synchronous throws into rejections. */

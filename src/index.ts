@@ -24,6 +24,8 @@ export {
   BadMatchSpecError,
   StorageFullError,
   DatabaseClosedError,
+  WrongExpectedVersionError,
+  TooManyAttemptsError,
 } from './errors.js'
 export type { ErrorCode } from './errors.js'
 export type { TableOptions, TableType, StorageType, TableDef } from './schema/table-def.js'
@@ -39,3 +41,10 @@ export type { JoinOptions } from './replication/session.js'
 export type { Replicator, ReplicatorOptions } from './replication/replicator.js'
 export type { FaultOptions } from './replication/faults.js'
 export type { Pipe } from './replication/wire.js'
+export { EventStore } from './eventstore/store.js'
+export type { NewEvent, RecordedEvent, ExpectedVersion, AppendOptions, AppendResult, ReadOptions } from './eventstore/store.js'
+export type { SubscribeOptions, EventHandler } from './eventstore/subscription.js'
+export { Aggregate } from './eventstore/aggregate.js'
+export type { AggregateDef, DispatchOptions, DispatchResult } from './eventstore/aggregate.js'
+export { Projection } from './eventstore/projection.js'
+export type { ProjectionDef } from './eventstore/projection.js'

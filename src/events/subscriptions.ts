@@ -42,6 +42,11 @@ export type SystemEvent =
   | { type: 'schema_replicated'; from: string }
   /** A background dump of the log into the disc_copies stores failed in this tab (log/dumper.ts). */
   | { type: 'dump_failed'; code: ErrorCode; message: string }
+  /**
+   * Events of one stream appended on different nodes while apart met here (`src/eventstore/`):
+   * the stream's versions from `version` on are not what some node saw when it appended.
+   */
+  | { type: 'stream_conflict'; stream: string; version: number }
 
 /** What to subscribe to. */
 export type SubscriptionSpec = { table: string; detail?: 'simple' | 'detailed' } | 'system'
