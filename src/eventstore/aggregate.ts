@@ -3,7 +3,8 @@
  * a command produces (or throws to refuse it), `apply(state, event)` folds an event into the
  * state. The aggregate `id` is its stream.
  *
- * `dispatch(id, cmd)` loads the state (latest valid snapshot + the events after it), runs
+ * `dispatch(id, cmd)` (one at a time per aggregate id in a tab, as Commanded's aggregate process
+ * runs them) loads the state (latest valid snapshot + the events after it), runs
  * `execute`, and appends the events with `expectedVersion` = the version it loaded. When another
  * tab appended to the stream meanwhile, the append fails with `WrongExpectedVersionError` and the
  * command runs again on the new state: up to 10 attempts (Commanded's default), then
@@ -152,6 +153,13 @@ export class Aggregate<S, C> {
   async dispatch(id: string, command: C, opts: DispatchOptions = {}): Promise<DispatchResult> {
     checkStream(id, 'dispatch')
     const wait = this.consistencyOf(opts)
+    const r = await this.store.serial(`${this.name}\u0000${id}`, () => this.attempt(id, command))
+    const last = r.events[r.events.length - 1]
+    if (wait && last) await this.waiter.waitFor(wait.names, last.position, wait.timeoutMs)
+    return r
+  }
+
+  private async attempt(id: string, command: C): Promise<DispatchResult> {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       const { state, version } = await this.loadFull(id)
       const out = await this.def.execute(state, command)
@@ -167,8 +175,6 @@ export class Aggregate<S, C> {
         continue
       }
       await this.maybeSnapshot(id, version, state, r.events, r.ids[r.ids.length - 1])
-      const last = r.events[r.events.length - 1] as RecordedEvent
-      if (wait) await this.waiter.waitFor(wait.names, last.position, wait.timeoutMs)
       return { version: r.version, events: r.events }
     }
     throw new TooManyAttemptsError(this.name, id, ATTEMPTS)

@@ -187,6 +187,8 @@ export class Ingest {
 
   /** Ingests every event of `es:event` that `es:log` lacks. */
   async reconcile(): Promise<void> {
+    // Catch up with every commit announced so far: the listeners report only later ones.
+    await this.db.transaction(() => undefined)
     const events = this.db.tableInfo(EVENT, 'size') as number
     const logged = this.db.tableInfo(LOG, 'size') as number
     if (events <= logged) return

@@ -142,7 +142,7 @@ export class Projection {
   /** The position of the last event this projection handled on this node (0: none). */
   async position(): Promise<number> {
     await this.store.ready()
-    const [c] = await this.db.dirtyRead<R<CheckpointRow>>(CHECKPOINT, this.name)
+    const [c] = await this.db.transaction((t) => t.read<R<CheckpointRow>>(CHECKPOINT, this.name))
     return c?.position ?? 0
   }
 
@@ -182,7 +182,7 @@ export class Projection {
       if (this.stopped) return
       this.listen()
       while (!this.stopped) {
-        const [ck] = await this.db.dirtyRead<R<CheckpointRow>>(CHECKPOINT, this.name)
+        const [ck] = await this.db.transaction((t) => t.read<R<CheckpointRow>>(CHECKPOINT, this.name))
         const now = Date.now()
         if (ck && ck.owner !== this.token && ck.until > now) {
           await this.wake.wait(ck.until - now + 1) // another tab runs it; take over when its lease runs out
@@ -227,7 +227,10 @@ export class Projection {
 /** Resolves once projection `name`'s checkpoint on this node reaches `position`. */
 export async function waitForCheckpoint(store: EventStore, name: string, position: number, timeoutMs: number): Promise<void> {
   const db = store.db
-  const reached = async (): Promise<boolean> => ((await db.dirtyRead<R<CheckpointRow>>(CHECKPOINT, name))[0]?.position ?? 0) >= position
+  // A transaction starts from every commit another tab announced (a dirty read may lag them, and
+  // a table subscription does not report commits announced before it).
+  const reached = async (): Promise<boolean> =>
+    ((await db.transaction((t) => t.read<R<CheckpointRow>>(CHECKPOINT, name)))[0]?.position ?? 0) >= position
   if (await reached()) return
   await new Promise<void>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined

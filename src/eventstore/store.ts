@@ -228,7 +228,7 @@ export class EventStore {
   /** @internal The last position on this node (0 when empty). */
   async headPosition(): Promise<number> {
     await this.ready()
-    return ((await this.db.dirtyLast(LOG)) as number | undefined) ?? 0
+    return ((await this.db.transaction((t) => t.last(LOG))) as number | undefined) ?? 0
   }
 
   /**
@@ -253,6 +253,27 @@ export class EventStore {
       this.subs.delete(sub)
       sub.stop()
     }
+  }
+
+  private readonly queues = new Map<string, Promise<unknown>>()
+
+  /**
+   * @internal Runs `fn` after every earlier call with the same key in this tab has settled
+   * (Commanded runs one aggregate's commands one at a time in its process: the optimistic retry
+   * is then only for other tabs and nodes).
+   */
+  serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(key) ?? Promise.resolve()
+    const run = prev.then(fn, fn)
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.queues.set(key, tail)
+    void tail.then(() => {
+      if (this.queues.get(key) === tail) this.queues.delete(key)
+    })
+    return run
   }
 
   /** @internal Registers a background task to stop with the store. */
