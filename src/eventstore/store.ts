@@ -81,6 +81,37 @@ export interface ReadOptions {
 
 const EVENT_KEYS = new Set(['type', 'data', 'meta'])
 
+/** Per-realm queues of {@link EventStore.serial}. */
+const queues = new Map<string, Promise<unknown>>()
+
+/** How long a tab waits for another tab's aggregate lock before going on optimistically. */
+export const LOCK_WAIT_MS = 2000
+
+interface LockManagerLike {
+  request<T>(name: string, options: { signal: AbortSignal }, fn: () => Promise<T>): Promise<T>
+}
+
+/** Runs `fn` holding Web Lock `name` when the platform has Web Locks (waiting at most LOCK_WAIT_MS). */
+async function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks
+  if (!locks) return fn()
+  const ac = new AbortController()
+  const timer = setTimeout(() => ac.abort(), LOCK_WAIT_MS)
+  let started = false
+  try {
+    return await locks.request(name, { signal: ac.signal }, () => {
+      started = true
+      clearTimeout(timer)
+      return fn()
+    })
+  } catch (e) {
+    if (!started && ac.signal.aborted) return fn()
+    throw e
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 function bad(message: string): WebnesiaError {
   return new WebnesiaError('badarg', message)
 }
@@ -255,23 +286,27 @@ export class EventStore {
     }
   }
 
-  private readonly queues = new Map<string, Promise<unknown>>()
-
   /**
-   * @internal Runs `fn` after every earlier call with the same key in this tab has settled
-   * (Commanded runs one aggregate's commands one at a time in its process: the optimistic retry
-   * is then only for other tabs and nodes).
+   * @internal Runs `fn` after every earlier call with the same key on this node has settled, as
+   * far as the tab can tell: in order within the tab (and the JS realm: two handles of one name
+   * are two tabs), and under a Web Lock across tabs where the browser has them. Commanded runs
+   * one aggregate's commands one at a time in its process; the optimistic retry is then for other
+   * nodes, not for the node's own tabs. The lock is an optimisation only: a tab waits for it at
+   * most {@link LOCK_WAIT_MS} (a frozen tab holding it cannot stall the node) and then goes on
+   * without it, which is still correct (the append checks the version).
    */
   serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.queues.get(key) ?? Promise.resolve()
-    const run = prev.then(fn, fn)
+    const k = `${this.db.name}\u0000${key}`
+    const prev = queues.get(k) ?? Promise.resolve()
+    const locked = (): Promise<T> => withLock(`webnesia:${this.db.name}:es:${key}`, fn)
+    const run = prev.then(locked, locked)
     const tail = run.then(
       () => undefined,
       () => undefined,
     )
-    this.queues.set(key, tail)
+    queues.set(k, tail)
     void tail.then(() => {
-      if (this.queues.get(key) === tail) this.queues.delete(key)
+      if (queues.get(k) === tail) queues.delete(k)
     })
     return run
   }
