@@ -27,7 +27,7 @@ import type { Transaction } from '../txn/transaction.js'
 import { Ingest } from './ingest.js'
 import { Projections } from './projection.js'
 import { CatchUp, type SubscribeOptions, type EventHandler } from './subscription.js'
-import { EVENT, LOG, STREAM, VERSION, ensureTables, type EventId, type EventRow, type LogRow, type StreamRow, type VersionRow } from './tables.js'
+import { EVENT, LOG, STREAM, VERSION, ensureTables, sameId, type EventId, type EventRow, type LogRow, type StreamRow, type VersionRow } from './tables.js'
 
 /** An event to append. */
 export interface NewEvent {
@@ -369,9 +369,27 @@ async function appendIn(
   return { version: next.version, position: lastSeq + events.length, events: out, ids }
 }
 
-/** Reads a stream from version `from`, inside a transaction. */
+/**
+ * Reads a stream from version `from`, inside a transaction. From the start, two range scans of
+ * the key prefix `[stream]` (versions, events; both in stream order) zipped; from a later version,
+ * consecutive lookups of `[stream, v]`.
+ */
 export async function readIn(t: Transaction, stream: string, from: number, limit: number): Promise<RecordedEvent[]> {
   const out: RecordedEvent[] = []
+  if (from === 1 && limit === Infinity) {
+    const rows = await t.matchObject<VersionRow & Record<string, unknown>>(VERSION, { sv: [stream, '_'] })
+    const evs = await t.matchObject<EventRow & Record<string, unknown>>(EVENT, { id: [stream, '_', '_'] })
+    let j = 0
+    for (const row of rows) {
+      // Events not ingested yet (a peer's, a moment ago) are in es:event but have no version.
+      while (j < evs.length && !sameId((evs[j] as EventRow).id, row.id)) j++
+      const ev = evs[j]
+      if (!ev) break
+      out.push(recorded(ev, row.sv[1], row.seq))
+      j++
+    }
+    return out
+  }
   for (let v = from; out.length < limit; v++) {
     const [row] = await t.read<VersionRow & Record<string, unknown>>(VERSION, [stream, v])
     if (!row) break
