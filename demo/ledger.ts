@@ -3,7 +3,8 @@
  * `ledger-<sku>`: `Received` / `Shipped` events; a shipment larger than the stock is refused by
  * `execute`), a projection folding them into the current stock per product (`ledger_stock`, local
  * to the node), and a button that rebuilds the projection from the origin. Every tab declares
- * the projection; one of them runs it at a time.
+ * the projection; one of them runs it at a time. The event store's tables are created on the
+ * panel's first use (a tab starts the panel at once when another tab or an earlier visit did).
  */
 import { TableExistsError, type Database, type Origin } from '../src/index.js'
 
@@ -12,7 +13,45 @@ type Move = { type: 'Receive' | 'Ship'; qty: number }
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T
 
-export async function startLedger(db: Database, log: Log): Promise<void> {
+/** Wires the panel; the ledger starts on first use, or at once when its table exists. */
+export function mountLedger(db: Database, log: Log): void {
+  let started: Promise<Ledger> | null = null
+  const start = (): Promise<Ledger> => (started ??= startLedger(db, log))
+  const fail = (e: unknown): void => {
+    $('ledger-status').textContent = `error: ${(e as Error).message}`
+  }
+  if ((db.systemInfo('tables') as string[]).includes('ledger_stock')) start().catch(fail)
+  db.subscribe('system', (ev) => {
+    if (ev.type === 'table_created' && ev.table === 'ledger_stock') start().catch(fail)
+  })
+  const form = $<HTMLFormElement>('ledger-form')
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault()
+    const data = new FormData(form)
+    const raw = data.get('sku')
+    const sku = typeof raw === 'string' ? raw.trim() : ''
+    const qty = Number(data.get('qty'))
+    const submitter = ev.submitter
+    const op = submitter instanceof HTMLButtonElement && submitter.value === 'Ship' ? 'Ship' : 'Receive'
+    if (sku === '' || !(qty > 0)) return
+    start()
+      .then((l) => l.move(sku, op, qty))
+      .catch(fail)
+  })
+  $('ledger-rebuild').addEventListener('click', () => {
+    $('ledger-status').textContent = 'rebuilding…'
+    start()
+      .then((l) => l.rebuild())
+      .catch(fail)
+  })
+}
+
+interface Ledger {
+  move(sku: string, op: Move['type'], qty: number): Promise<void>
+  rebuild(): Promise<void>
+}
+
+async function startLedger(db: Database, log: Log): Promise<Ledger> {
   try {
     await db.createTable('ledger_stock', { attributes: ['sku', 'count', 'moves'], localContent: true })
   } catch (e) {
@@ -57,31 +96,20 @@ export async function startLedger(db: Database, log: Log): Promise<void> {
     if (ev.type === 'stream_conflict') log(`stream_conflict: ${ev.stream} (versions from ${String(ev.version)} renumbered)`, 'warn')
   })
 
-  const form = $<HTMLFormElement>('ledger-form')
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault()
-    const data = new FormData(form)
-    const raw = data.get('sku')
-    const sku = typeof raw === 'string' ? raw.trim() : ''
-    const qty = Number(data.get('qty'))
-    const submitter = ev.submitter
-    const op = submitter instanceof HTMLButtonElement && submitter.value === 'Ship' ? 'Ship' : 'Receive'
-    if (sku === '' || !(qty > 0)) return
-    Stock.dispatch(`ledger-${sku}`, { type: op, qty }, { consistency: ['ledger-stock'] }).then(
-      (r) => {
-        $('ledger-status').textContent = `${sku}: version ${String(r.version)}`
-      },
-      (e: unknown) => {
-        $('ledger-status').textContent = `${sku}: refused (${(e as Error).message})`
-      },
-    )
-  })
-  $('ledger-rebuild').addEventListener('click', () => {
-    $('ledger-status').textContent = 'rebuilding…'
-    projection.rebuild().then(
-      () => ($('ledger-status').textContent = 'rebuilt from the origin'),
-      (e: unknown) => ($('ledger-status').textContent = `rebuild failed: ${(e as Error).message}`),
-    )
-  })
   await render()
+  return {
+    async move(sku, op, qty) {
+      try {
+        const r = await Stock.dispatch(`ledger-${sku}`, { type: op, qty }, { consistency: ['ledger-stock'] })
+        $('ledger-status').textContent = `${sku}: version ${String(r.version)}`
+      } catch (e) {
+        $('ledger-status').textContent = `${sku}: refused (${(e as Error).message})`
+      }
+    },
+    async rebuild() {
+      await projection.rebuild()
+      $('ledger-status').textContent = 'rebuilt from the origin'
+    },
+  }
 }
+

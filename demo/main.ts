@@ -7,7 +7,7 @@
 import { openDatabase, TableExistsError, type Database, type Origin, type TableEvent } from '../src/index.js'
 import { startNetwork } from './network.js'
 import { registerPwa } from './pwa.js'
-import { startLedger } from './ledger.js'
+import { mountLedger } from './ledger.js'
 
 interface Product extends Record<string, unknown> {
   sku: string
@@ -304,7 +304,7 @@ async function main(): Promise<void> {
   await renderProducts(db)
   await renderOrders(db)
   await renderTags(db)
-  await startLedger(db, (text, kind) => logEvent(text, kind))
+  mountLedger(db, (text, kind) => logEvent(text, kind))
   await startNetwork(db, (text, kind) => logEvent(text, kind))
 }
 
