@@ -6,7 +6,7 @@
  *
  * Options:
  *   --quick            fewer repetitions and smaller sizes (under 2 minutes)
- *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 MEM CHUNK REPL SAGA)
+ *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 MEM CHUNK REPL SAGA ES)
  *   --reps=N           repetitions per workload (default 5, quick 3)
  *   --no-write         do not write BENCHMARKS.md / results.json (for trying things out)
  *   --dev              serve the page with Vite's dev server (unbundled modules) instead of a build
@@ -60,6 +60,7 @@ const S = quick
       chunk: { records: 20_000 },
       repl: { records: 20_000 },
       saga: { sagas: 100 },
+      es: { calls1: 100, calls100: 10, projection: 10_000, load: 2_000, loads: 5 },
     }
   : {
       p1: { records: 10_000, libReads: 100_000, txnReads: 10_000, dexieReads: 2_000, mapReads: 1_000_000, rxdbReads: 500 },
@@ -74,6 +75,7 @@ const S = quick
       chunk: { records: 100_000 },
       repl: { records: 100_000 },
       saga: { sagas: 300 },
+      es: { calls1: 500, calls100: 50, projection: 100_000, load: 10_000, loads: 20 },
     }
 
 // ---------------------------------------------------------------- browser and server
@@ -510,6 +512,19 @@ const workloads = [
       return call(page, 'sagaBench', { ...S.saga, rep })
     },
   },
+  {
+    id: 'ES',
+    title: `Event store: appends (1 and 100 events per call), a projection catching up over ${S.es.projection / 1000}k events, load of a ${S.es.load / 1000}k-event stream`,
+    unit: 'see ratios',
+    sizes: S.es,
+    async rep(page) {
+      return {
+        ...(await call(page, 'esAppend', { calls1: S.es.calls1, calls100: S.es.calls100 })),
+        ...(await call(page, 'esProjection', { events: S.es.projection })),
+        ...(await call(page, 'esLoad', { events: S.es.load, loads: S.es.loads })),
+      }
+    },
+  },
 ]
 
 /** Ratios, each with its target: value = num / den (median of per-repetition ratios). */
@@ -548,6 +563,10 @@ const ratios = [
   { w: 'MEM', label: 'library heap ÷ plain Map of the records (info)', num: 'lib.heapPerRecord', den: 'map.heapPerRecord', op: 'info' },
   { w: 'SAGA', label: 'bare 3 transactions ÷ a 3-step saga, sequential (info: the cost of durability)', num: 'bare.seq.perSec', den: 'saga.seq.perSec', op: 'info' },
   { w: 'SAGA', label: 'bare 3 transactions ÷ a 3-step saga, 20 at a time (info: the cost of durability)', num: 'bare.par20.perSec', den: 'saga.par20.perSec', op: 'info' },
+  { w: 'ES', label: 'appends/s, 1 event per call ÷ raw IDB strict puts/s (info)', num: 'lib.append1PerSec', den: 'raw.put1PerSec', op: 'info' },
+  { w: 'ES', label: 'events/s appended 100 per call ÷ raw IDB 100 puts per strict tx (info)', num: 'lib.append100EventsPerSec', den: 'raw.put100EventsPerSec', op: 'info' },
+  { w: 'ES', label: 'load without snapshot ÷ load from a snapshot (speed-up, info)', num: 'lib.loadNoSnapshotMs', den: 'lib.loadSnapshotMs', op: 'info' },
+  { w: 'ES', label: 'projection catch-up events/s ÷ raw IDB 100 puts per strict tx events/s (info)', num: 'lib.catchUpEventsPerSec', den: 'raw.put100EventsPerSec', op: 'info' },
 ]
 
 // ---------------------------------------------------------------- run

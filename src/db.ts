@@ -33,6 +33,9 @@ import { LiveQuery } from './live/live-query.js'
 import type { DatabaseSchema } from './typed/schema.js'
 import type { TypedDatabase } from './typed/database.js'
 import { observe } from './txn/observe.js'
+import { EventStore } from './eventstore/store.js'
+import { Aggregate, type AggregateDef } from './eventstore/aggregate.js'
+import type { Projection, ProjectionDef } from './eventstore/projection.js'
 
 /** Options of {@link openDatabase}. */
 export interface OpenOptions {
@@ -177,6 +180,7 @@ export class Database {
   private dirtyHandle: Transaction | null = null
   private session: Session | null = null
   private sagaHost: SagaHost | null = null
+  private es: EventStore | null = null
 
   /** @internal Use {@link openDatabase}. */
   constructor(private readonly local: LocalNode) {
@@ -197,6 +201,7 @@ export class Database {
   /** Closes this tab's handle; later calls reject with `DatabaseClosedError`. */
   async close(): Promise<void> {
     this.sagaHost?.close() // running sagas are abandoned as by a dead tab; the next tab resumes them
+    this.es?.stop()
     await this.session?.leave().catch(() => undefined)
     this.session = null
     this.local.subs.applied.close(this.local.applied)
@@ -598,6 +603,46 @@ export class Database {
       observe: () => observe(this.local, this.committer, this.runner, fn),
       onApplied: (l) => this.local.subs.applied.add(l),
     })
+  }
+
+  // ---- event sourcing (src/eventstore/) ----
+
+  /**
+   * The node's event store (API.md, "Event store, aggregates and projections"): streams of events
+   * in the node's own tables, created on first use. The same object on every call in this tab.
+   *
+   * @example
+   * const es = db.eventStore()
+   * await es.append('account-1', [{ type: 'Deposited', data: { amount: 10 } }], { expectedVersion: 0 })
+   */
+  eventStore(): EventStore {
+    this.local.check()
+    this.es ??= new EventStore(this, (ev) => this.local.systemEvent(ev))
+    return this.es
+  }
+
+  /**
+   * An event-sourced aggregate whose streams are its ids (`src/eventstore/aggregate.ts`).
+   *
+   * @throws WebnesiaError `'badarg'` for a bad name or definition.
+   * @example
+   * const Account = db.aggregate('account', { initial: () => ({ balance: 0 }), execute: (s, c) => [...], apply: (s, ev) => s })
+   */
+  aggregate<S, C = unknown>(name: string, def: AggregateDef<S, C>): Aggregate<S, C> {
+    const es = this.eventStore()
+    return new Aggregate(es, es.projections, name, def)
+  }
+
+  /**
+   * Declares a projection in this tab and starts it (`src/eventstore/projection.ts`): its writes
+   * and its checkpoint commit in one transaction, so each event is applied once on the node.
+   *
+   * @throws WebnesiaError `'badarg'` for a bad definition, `'already_exists'` when this tab declared it already.
+   * @example
+   * const balances = db.projection('balances', { handle: async (t, ev) => t.write('balance', { id: ev.stream, last: ev.version }) })
+   */
+  projection(name: string, def: ProjectionDef): Projection {
+    return this.eventStore().projections.declare(name, def)
   }
 
   /** Runs `fn` as an async call, turning synchronous throws into rejections. */

@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'saga_failed'
   | 'saga_abort'
   | 'locked'
+  | 'wrong_expected_version'
+  | 'too_many_attempts'
 
 /** Base class of every error raised by webnesia. */
 export class WebnesiaError extends Error {
@@ -153,6 +155,40 @@ export class BadSagaError extends WebnesiaError {
   constructor(saga: string, message: string) {
     super('badarg', `saga ${JSON.stringify(saga)}: ${message}`)
     this.saga = saga
+  }
+}
+
+/**
+ * An append's `expectedVersion` did not match the stream's version on this node: nothing was
+ * appended (event store, `src/eventstore/store.ts`).
+ */
+export class WrongExpectedVersionError extends WebnesiaError {
+  readonly stream: string
+  /** What the append expected: a version, `'no_stream'` or `'stream_exists'`. */
+  readonly expected: number | 'no_stream' | 'stream_exists'
+  /** The stream's version when the append ran (0: no stream). */
+  readonly actual: number
+  constructor(stream: string, expected: number | 'no_stream' | 'stream_exists', actual: number) {
+    super('wrong_expected_version', `${stream}: expected version ${String(expected)}, the stream is at ${String(actual)}`)
+    this.stream = stream
+    this.expected = expected
+    this.actual = actual
+  }
+}
+
+/**
+ * A command kept meeting concurrent appends to its aggregate's stream and ran out of attempts
+ * (Commanded's `:too_many_attempts`): nothing of it was appended.
+ */
+export class TooManyAttemptsError extends WebnesiaError {
+  readonly aggregate: string
+  readonly id: string
+  readonly attempts: number
+  constructor(aggregate: string, id: string, attempts: number, options?: { cause?: unknown }) {
+    super('too_many_attempts', `${aggregate} ${id}: the stream moved under every one of ${String(attempts)} attempts`, options)
+    this.aggregate = aggregate
+    this.id = id
+    this.attempts = attempts
   }
 }
 

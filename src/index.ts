@@ -27,6 +27,8 @@ export {
   SagaFailedError,
   SagaAbortError,
   BadSagaError,
+  WrongExpectedVersionError,
+  TooManyAttemptsError,
 } from './errors.js'
 export type { ErrorCode } from './errors.js'
 export type { TableOptions, TableType, StorageType, TableDef } from './schema/table-def.js'
@@ -75,3 +77,10 @@ export type {
   TableInfoValue,
 } from './typed/schema.js'
 export type { TypedDatabase, TypedTransaction, TypedActivityFn, TypedLockItem } from './typed/database.js'
+export { EventStore } from './eventstore/store.js'
+export type { NewEvent, RecordedEvent, ExpectedVersion, AppendOptions, AppendResult, ReadOptions } from './eventstore/store.js'
+export type { SubscribeOptions, EventHandler } from './eventstore/subscription.js'
+export { Aggregate } from './eventstore/aggregate.js'
+export type { AggregateDef, DispatchOptions, DispatchResult } from './eventstore/aggregate.js'
+export { Projection } from './eventstore/projection.js'
+export type { ProjectionDef } from './eventstore/projection.js'

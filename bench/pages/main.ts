@@ -14,6 +14,7 @@ import { p8, p8Setup, p8Teardown } from './p8-select.js'
 import { p9Check, p9Close, p9Open, p9Run, p9Setup } from './p9-tpcb.js'
 import { repl } from './repl.js'
 import { sagaBench } from './saga.js'
+import { esAppend, esLoad, esProjection } from './es.js'
 
 const bench = {
   deleteAllIdb,
@@ -48,6 +49,9 @@ const bench = {
   memRelease,
   repl,
   sagaBench,
+  esAppend,
+  esProjection,
+  esLoad,
 }
 
 declare global {

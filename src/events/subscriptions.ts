@@ -50,6 +50,11 @@ export type SystemEvent =
    * `'stuck'` at compensation `step` and needs a person. Emitted once, by the tab that ran it.
    */
   | { type: 'saga_stuck'; saga: string; id: string; step: string; reason: string }
+  /**
+   * Events of one stream appended on different nodes while apart met here (`src/eventstore/`):
+   * the stream's versions from `version` on are not what some node saw when it appended.
+   */
+  | { type: 'stream_conflict'; stream: string; version: number }
 
 /** What to subscribe to. */
 export type SubscriptionSpec = { table: string; detail?: 'simple' | 'detailed' } | 'system'
