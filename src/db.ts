@@ -89,7 +89,6 @@ export async function openDatabase(opts: OpenOptions): Promise<Database | TypedD
     }
     return openDatabaseOn(await fileBackendFor(dir), opts)
   }
-  checkIndexedDB()
   return openDatabaseOn(idbBackend, opts)
 }
 
@@ -105,6 +104,7 @@ export async function openDatabaseOn(backend: BackendFactory, opts: OpenOptions)
   if (opts.node !== undefined && (typeof opts.node !== 'string' || opts.node.length === 0)) {
     throw new WebnesiaError('badarg', 'openDatabase: node must be a non-empty string')
   }
+  if (backend === idbBackend) checkIndexedDB()
   const node = new LocalNode(opts.name, backend)
   try {
     await node.open(opts.node)
@@ -141,7 +141,10 @@ function checkJoinOptions(opts: unknown): asserts opts is JoinOptions {
   if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) bad('options must be an object')
   const o = opts as Record<string, unknown>
   if (typeof o['room'] !== 'string' || o['room'].length === 0) bad('room must be a non-empty string')
-  if (o['transport'] !== undefined && typeof o['transport'] !== 'function') bad('transport must be a function')
+  const tr = o['transport'] as { connect?: unknown } | undefined
+  if (tr !== undefined && typeof tr !== 'function' && (typeof tr !== 'object' || tr === null || typeof tr.connect !== 'function')) {
+    bad('transport must be a Transport (an object with connect) or a function')
+  }
   const sig = o['signaling']
   if (sig !== undefined || o['transport'] === undefined) {
     if (!Array.isArray(sig) || (o['transport'] === undefined && sig.length === 0)) bad('signaling must list at least one server (e.g. ws://127.0.0.1:4444)')
