@@ -5,7 +5,7 @@
  * `npm test` runs a few kills; `WEBNESIA_KILLS=200 npm run test:soak` the long loop.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, it } from 'vitest'
@@ -61,4 +61,5 @@ it(`an edge node killed with SIGKILL ${String(KILLS)} times loses no acknowledge
     await db.close()
     await filesClosed()
   }
+  rmSync(dir, { recursive: true, force: true })
 }, 600_000)

@@ -2,7 +2,7 @@
  * The file backend (src/backend/file/): the backend contract over real files, and what only files
  * have — durability across a reopen, a torn log tail cut, compaction, one process per folder.
  */
-import { mkdtempSync, readdirSync, appendFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, appendFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -10,11 +10,17 @@ import { fileBackend, filesClosed } from '../../src/backend/file/backend.js'
 import { backendConformance } from './conformance.js'
 
 const root = mkdtempSync(join(tmpdir(), 'webnesia-file-'))
+/** A fresh folder for one test, inside `root` (removed after the file's tests). */
+const freshDir = (): string => mkdtempSync(join(root, 'case-'))
+afterAll(async () => {
+  await filesClosed()
+  rmSync(root, { recursive: true, force: true })
+})
 backendConformance('file', { open: (name, create = () => undefined) => fileBackend(root)(name, create) })
 
 describe('file backend: durability', () => {
   it('keeps every committed transaction across a reopen, and nothing of an aborted one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'webnesia-file-'))
+    const dir = freshDir()
     const b = fileBackend(dir)('n', (tx) => tx.createStore('s'))
     for (let i = 0; i < 20; i++) {
       const tx = await b.transaction(['s'], 'readwrite', 'strict')
@@ -38,7 +44,7 @@ describe('file backend: durability', () => {
   })
 
   it('cuts a torn tail off the log (an append a crash cut short) and keeps every whole frame', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'webnesia-file-'))
+    const dir = freshDir()
     const b = fileBackend(dir)('n', (tx) => tx.createStore('s'))
     const tx = await b.transaction(['s'], 'readwrite', 'strict')
     void tx.store('s').put('kept', 1)
@@ -65,7 +71,7 @@ describe('file backend: durability', () => {
   })
 
   it('compacts a long log into a snapshot, renamed into place, and loads from it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'webnesia-file-'))
+    const dir = freshDir()
     const b = fileBackend(dir)('n', (tx) => {
       tx.createStore('s')
       tx.createIndex('s', 'c')
@@ -95,7 +101,7 @@ describe('file backend: one process per folder', () => {
     const { spawn } = await import('node:child_process')
     const { compiledLib } = await import('./compiled.js')
     const lib = await compiledLib()
-    const dir = mkdtempSync(join(tmpdir(), 'webnesia-file-'))
+    const dir = freshDir()
     const child = spawn(process.execPath, [join(import.meta.dirname, 'lock-child.mjs'), lib, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => {
