@@ -21,7 +21,7 @@
  *   app         src/saga/, src/eventstore/, src/live/, src/typed/   the application layer (DESIGN.md
  *               decision 9): it stands on the public API, so it may import the api layer's TYPES
  *               (type-only imports of db.ts), and db.ts wires it in
- *   api         src/db.ts, src/index.ts, src/react.ts   the public handle and entry points
+ *   api         src/db.ts, db-args.ts, open.ts, index.ts, react.ts   the public handle and entry points
  *
  * The schema folder spans two layers: table definitions sit at the bottom, schema changes run
  * over a node, above it (Mnesia's mnesia_schema is both).
@@ -41,7 +41,7 @@ const layers = [
   ['txn', '^src/txn/'],
   ['replication', '^src/replication/'],
   ['app', '^src/(saga|eventstore|live|typed)/'],
-  ['api', '^src/(db|index|react)\\.ts$'],
+  ['api', '^src/(db|db-args|open|index|react)\\.ts$'],
 ]
 
 const upward = layers.slice(0, -1).map(([name, path], i) => ({

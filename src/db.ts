@@ -1,5 +1,5 @@
 /**
- * The public handle: {@link openDatabase} and {@link Database}. Everything here validates its
+ * The public handle, {@link Database} (opened by `openDatabase`, open.ts). Everything here validates its
  * arguments and delegates: schema changes to `schema/ddl.ts`, activities to `txn/runner.ts`,
  * dirty operations to a dirty {@link Transaction}, events to `events/subscriptions.ts`.
  *
@@ -7,7 +7,7 @@
  */
 import { NoSuchTableError, WebnesiaError, rejected, safeString } from './errors.js'
 import type { SystemEvent, TableEvent, DetailedTableEvent, SubscriptionSpec } from './events/subscriptions.js'
-import { LocalNode } from './node.js'
+import { type LocalNode } from './node.js'
 import * as ddl from './schema/ddl.js'
 import { systemInfo, tableInfo, type SystemInfoItem, type TableInfoItem } from './schema/info.js'
 import { checkTableName, type TableOptions } from './schema/table-def.js'
@@ -23,155 +23,15 @@ import type { Session, JoinOptions } from './replication/session.js'
 import type { Replicator } from './replication/replicator.js'
 import { setRemotePolicy, type RemotePolicy } from './replication/remote-policy.js'
 import type { StorageType } from './schema/table-def.js'
-import type { BackendFactory } from './backend/backend.js'
-import type * as FileBackend from './backend/file/backend.js'
-import { idbBackend } from './backend/idb.js'
 import { defineSaga, type SagaOptions, type SagaStep } from './saga/definition.js'
 import { SagaHost } from './saga/host.js'
 import { Saga } from './saga/saga.js'
 import { LiveQuery } from './live/live-query.js'
-import type { DatabaseSchema } from './typed/schema.js'
-import type { TypedDatabase } from './typed/database.js'
 import { observe } from './txn/observe.js'
+import { checkJoinOptions, checkStorage } from './db-args.js'
 import { EventStore } from './eventstore/store.js'
 import { Aggregate, type AggregateDef } from './eventstore/aggregate.js'
 import type { Projection, ProjectionDef } from './eventstore/projection.js'
-
-/** Options of {@link openDatabase}. */
-export interface OpenOptions {
-  /** The database name: every tab opening the same name is part of the same node. */
-  name: string
-  /** The node id to use when this device's database is created (default: a random id). */
-  node?: string
-  /**
-   * Node ≥ 20 only (an edge node): keep the node's disc copies in files under this folder (one
-   * folder per node name: an fsynced, checksummed log plus snapshots, backend/file/) instead of
-   * IndexedDB. One process at a time may open a node's folder (another gets a `'locked'` error).
-   */
-  dir?: string
-}
-
-type FileBackendModule = typeof FileBackend
-
-/** The file backend, loaded only when a `dir` is given: bundlers for the browser never see it. */
-async function fileBackendFor(dir: string): Promise<BackendFactory> {
-  const spec = './backend/file/backend.js'
-  const mod = (await import(/* @vite-ignore */ spec)) as FileBackendModule
-  return mod.fileBackend(dir)
-}
-
-/**
- * Opens (or creates) the node `name` in this tab, typed by a schema `S` (API.md, "Typed tables"):
- * the same handle, seen through {@link TypedDatabase}.
- *
- * @example
- * type Shop = { stock: TableSchema<{ sku: string; count: number }, 'sku'> }
- * const db = await openDatabase<Shop>({ name: 'shop' })
- * @throws WebnesiaError `badarg` for bad options; the storage's errors (e.g. `StorageFullError`).
- */
-export function openDatabase<S extends DatabaseSchema<S> = never>(opts: [S] extends [never] ? never : OpenOptions): Promise<TypedDatabase<S>>
-/**
- * Opens (or creates) the node `name` in this tab.
- *
- * @throws WebnesiaError 'badarg' for bad options; 'not_supported' where there is no IndexedDB
- * (Node without `fake-indexeddb/auto`); a storage error if IndexedDB refuses to open.
- * @example
- * const db = await openDatabase({ name: 'shop' })
- * await db.createTable('stock', { attributes: ['sku', 'count'] })
- */
-export function openDatabase(opts: OpenOptions): Promise<Database>
-export async function openDatabase(opts: OpenOptions): Promise<Database | TypedDatabase<never>> {
-  const dir = (opts as Partial<OpenOptions> | null)?.dir
-  if (dir !== undefined) {
-    if (typeof dir !== 'string' || dir.length === 0) throw new WebnesiaError('badarg', 'openDatabase: dir must be a non-empty path')
-    if (typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== 'string') {
-      throw new WebnesiaError('not_supported', 'openDatabase: dir (files on disc) needs Node >= 20; in a browser the node lives in IndexedDB')
-    }
-    return openDatabaseOn(await fileBackendFor(dir), opts)
-  }
-  return openDatabaseOn(idbBackend, opts)
-}
-
-/**
- * {@link openDatabase} over another storage backend (backend/backend.ts): tests wrap the
- * IndexedDB one in backend/faults.ts.
- *
- * @internal
- */
-export async function openDatabaseOn(backend: BackendFactory, opts: OpenOptions): Promise<Database> {
-  if (typeof opts !== 'object' || opts === null) throw new WebnesiaError('badarg', 'openDatabase: options must be an object')
-  if (typeof opts.name !== 'string' || opts.name.length === 0) throw new WebnesiaError('badarg', 'openDatabase: name must be a non-empty string')
-  if (opts.node !== undefined && (typeof opts.node !== 'string' || opts.node.length === 0)) {
-    throw new WebnesiaError('badarg', 'openDatabase: node must be a non-empty string')
-  }
-  if (backend === idbBackend) checkIndexedDB()
-  const node = new LocalNode(opts.name, backend)
-  try {
-    await node.open(opts.node)
-  } catch (e) {
-    await node.close()
-    throw e
-  }
-  return new Database(node)
-}
-
-/**
- * The node keeps its schema, log and disc copies in IndexedDB (ram_copies tables too go through
- * the log): without a global `indexedDB` (Node without a shim) nothing can open.
- *
- * @throws WebnesiaError with code 'not_supported', saying what to do
- */
-function checkIndexedDB(): void {
-  if (typeof (globalThis as { indexedDB?: unknown }).indexedDB === 'object' && (globalThis as { indexedDB?: unknown }).indexedDB !== null) return
-  throw new WebnesiaError(
-    'not_supported',
-    "openDatabase: no IndexedDB here (globalThis.indexedDB is missing). In Node, install fake-indexeddb and `import 'fake-indexeddb/auto'` before opening; in a browser, IndexedDB must not be disabled (private mode, sandboxed frame).",
-  )
-}
-
-/**
- * Validates `join` options before anything connects.
- *
- * @throws WebnesiaError 'badarg' naming the first bad option
- */
-function checkJoinOptions(opts: unknown): asserts opts is JoinOptions {
-  const bad = (what: string): never => {
-    throw new WebnesiaError('badarg', `join: ${what}`)
-  }
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) bad('options must be an object')
-  const o = opts as Record<string, unknown>
-  if (typeof o['room'] !== 'string' || o['room'].length === 0) bad('room must be a non-empty string')
-  const tr = o['transport'] as { connect?: unknown } | undefined
-  if (tr !== undefined && typeof tr !== 'function' && (typeof tr !== 'object' || tr === null || typeof tr.connect !== 'function')) {
-    bad('transport must be a Transport (an object with connect) or a function')
-  }
-  const sig = o['signaling']
-  if (sig !== undefined || o['transport'] === undefined) {
-    if (!Array.isArray(sig) || (o['transport'] === undefined && sig.length === 0)) bad('signaling must list at least one server (e.g. ws://127.0.0.1:4444)')
-    for (const u of sig as unknown[]) if (typeof u !== 'string' || !/^wss?:\/\/\S+$/.test(u)) bad(`signaling: not a ws:// or wss:// URL: ${safeString(u)}`)
-  }
-  if (o['password'] !== undefined && typeof o['password'] !== 'string') bad('password must be a string')
-  for (const k of ['peerOpts', 'faults']) {
-    const v = o[k]
-    if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) bad(`${k} must be an object`)
-  }
-  const ct = o['copyType']
-  if (ct !== undefined && ct !== 'ram_copies' && ct !== 'disc_copies' && ct !== 'disc_only_copies') bad(`unknown copyType ${safeString(ct)}`)
-  const mc = o['maxConns']
-  if (mc !== undefined && (typeof mc !== 'number' || !Number.isInteger(mc) || mc < 1)) bad('maxConns must be a positive integer')
-  for (const k of ['resyncMs', 'ackTimeoutMs', 'leaseMs']) {
-    const v = o[k]
-    if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || v === Infinity || (k === 'leaseMs' && v === 0))) bad(`${k} must be a finite number of ms`)
-  }
-}
-
-/** A storage type given by the caller (null, which removes a copy internally, is not one). */
-function checkStorage(storage: unknown): StorageType {
-  if (storage !== 'ram_copies' && storage !== 'disc_copies' && storage !== 'disc_only_copies') {
-    throw new WebnesiaError('bad_type', `unknown storage type ${safeString(storage)}`)
-  }
-  return storage
-}
 
 /** A fn run by an activity. */
 export type ActivityFn<T> = (t: Transaction) => Promise<T> | T

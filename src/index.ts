@@ -12,8 +12,10 @@
  *
  * @packageDocumentation
  */
-export { openDatabase, Database } from './db.js'
-export type { OpenOptions, ActivityFn } from './db.js'
+export { openDatabase } from './open.js'
+export { Database } from './db.js'
+export type { OpenOptions } from './open.js'
+export type { ActivityFn } from './db.js'
 export {
   WebnesiaError,
   TransactionAbortedError,

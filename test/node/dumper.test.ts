@@ -8,7 +8,7 @@ import { afterEach, expect, it } from 'vitest'
 import { openDatabase, StorageFullError, type Database, type SystemEvent } from '../../src/index.js'
 import { Faults } from '../../src/backend/faults.js'
 import { idbBackend, IdbBackend } from '../../src/backend/idb.js'
-import { openDatabaseOn } from '../../src/db.js'
+import { openDatabaseOn } from '../../src/open.js'
 import { applyDump, DUMP_THRESHOLD, planFromLog } from '../../src/log/dumper.js'
 import { settle, tick, uniqueName } from './helpers.js'
 

@@ -2,7 +2,7 @@
 import { afterEach, expect, it } from 'vitest'
 import { idbBackend } from '../../src/backend/idb.js'
 import { Faults } from '../../src/backend/faults.js'
-import { openDatabaseOn } from '../../src/db.js'
+import { openDatabaseOn } from '../../src/open.js'
 import { openDatabase, StorageFullError, WebnesiaError, type Database } from '../../src/index.js'
 import { settle, uniqueName } from '../node/helpers.js'
 
