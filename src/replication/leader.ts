@@ -10,61 +10,12 @@
  *
  * @module
  */
+import { lockManager } from '../util/locks.js'
 
 /** How long a leader may stay silent before a follower takes the lock (default of `join`'s `leaseMs`). */
 export const LEASE_MS = 6_000
 
-interface LockManagerLike {
-  request(name: string, opts: { mode?: 'exclusive'; ifAvailable?: boolean; steal?: boolean; signal?: AbortSignal }, cb: (lock: unknown) => Promise<void>): Promise<void>
-}
-
-function webLocks(): LockManagerLike | null {
-  const nav = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator
-  return nav?.locks ?? null
-}
-
-/** In-process stand-in for Web Locks (one JS realm = every "tab" of a test), `steal` included. */
-class LocalLocks implements LockManagerLike {
-  private readonly held = new Map<string, { queue: (() => void)[]; stolen: (() => void) | null }>()
-  async request(name: string, opts: { ifAvailable?: boolean; steal?: boolean; signal?: AbortSignal }, cb: (lock: unknown) => Promise<void>): Promise<void> {
-    const cur = this.held.get(name)
-    if (cur && opts.ifAvailable) return cb(null)
-    if (cur && !opts.steal) {
-      await new Promise<void>((resolve, reject) => {
-        cur.queue.push(resolve)
-        opts.signal?.addEventListener('abort', () => {
-          const i = cur.queue.indexOf(resolve)
-          if (i >= 0) cur.queue.splice(i, 1)
-          reject(new DOMException('aborted', 'AbortError'))
-        })
-      })
-    }
-    const before = this.held.get(name)
-    if (before && opts.steal) before.stolen?.()
-    const entry = { queue: before?.queue ?? [], stolen: null as (() => void) | null }
-    this.held.set(name, entry)
-    const release = (): void => {
-      if (this.held.get(name) !== entry) return
-      const next = entry.queue.shift()
-      if (next) next()
-      else this.held.delete(name)
-    }
-    return new Promise<void>((resolve, reject) => {
-      entry.stolen = () => {
-        release()
-        reject(new DOMException('stolen', 'AbortError'))
-      }
-      cb({ name }).then(resolve, reject).finally(release)
-    })
-  }
-}
-
-const localLocks = new LocalLocks()
-
-/** The lock manager of this realm. */
-export function lockManager(): LockManagerLike {
-  return webLocks() ?? localLocks
-}
+// The Web Locks API, or its in-realm stand-in (one shim for the whole engine: util/locks.ts).
 
 /** What contends for leadership. */
 export interface Contender {
