@@ -21,7 +21,8 @@ import { applyIntents, keyOf, type Intent, type Rec } from '../storage/record.js
 import { canonical, compareKeys, KeyMap, type Key } from '../storage/term.js'
 import { attemptsOf, type Attempt } from './attempts.js'
 import type { Committer } from './committer.js'
-import { ReadSet, WriteSet } from './write-set.js'
+import { applyPending, resolveIncrement, type Increment } from './counter.js'
+import { ReadSet, WriteSet, type PendingIntent } from './write-set.js'
 
 /** Thrown inside a transaction when what it read has changed: the transaction is run again. */
 export class ConflictSignal extends Error {
@@ -163,8 +164,8 @@ export class Access {
   }
 
   /** This context's pending intents for a key: whether the table was cleared first, and the intents. */
-  pending(t: string, key: Key): { cleared: boolean; intents: Intent[] } | null {
-    let found: { cleared: boolean; intents: Intent[] } | null = null
+  pending(t: string, key: Key): { cleared: boolean; intents: PendingIntent[] } | null {
+    let found: { cleared: boolean; intents: PendingIntent[] } | null = null
     for (const level of this.levels()) {
       const tw = level.writes.tables.get(t)
       if (!tw) continue
@@ -172,7 +173,7 @@ export class Access {
       const kw = tw.keys.get(key)
       if (kw) {
         found ??= { cleared: false, intents: [] }
-        found.intents.push(...(kw.intents as Intent[]))
+        found.intents.push(...kw.intents)
       }
     }
     return found
@@ -240,7 +241,7 @@ export class Access {
     if (blind && last !== undefined && !p.cleared) {
       return 'w' in last ? [last.w] : EMPTY
     }
-    return applyIntents(base, p.intents, bag)
+    return applyPending(rt.def, key, base, p.intents)
   }
 
   /**
@@ -259,7 +260,6 @@ export class Access {
       }
       return
     }
-    const bag = rt.def.type === 'bag'
     const dir = reverse ? -1 : 1
     const inBounds = (k: Key): boolean => {
       if (bounds.lower !== undefined) {
@@ -277,7 +277,7 @@ export class Access {
     let out: Rec[] = []
     const emitKey = (key: Key, base: readonly Rec[]): void => {
       const p = this.pending(t, key)
-      const recs = p ? applyIntents(p.cleared ? EMPTY : base, p.intents, bag) : base
+      const recs = p ? applyPending(rt.def, key, p.cleared ? EMPTY : base, p.intents) : base
       if (reverse) for (let i = recs.length - 1; i >= 0; i--) out.push(recs[i] as Rec)
       else out.push(...recs)
     }
@@ -332,14 +332,13 @@ export class Access {
     const pt = this.reads ? this.pendingTable(rt.def.name) : null
     if (!pt) return [...committed]
     const c = canonical(value)
-    const bag = rt.def.type === 'bag'
     const touched = new KeyMap<Key>()
     for (const k of pt.keys) touched.set(k, k)
     const out: Rec[] = pt.cleared ? [] : committed.filter((r) => !touched.has(keyOf(rt.def, r)))
     for (const k of pt.keys) {
       const p = this.pending(rt.def.name, k)
       const base = p && !p.cleared ? (rt.mem ? rt.mem.readSync(k) : await (rt.disc as NonNullable<TableRuntime['disc']>).read(k)) : EMPTY
-      const recs = p ? applyIntents(base, p.intents, bag) : base
+      const recs = p ? applyPending(rt.def, k, base, p.intents) : base
       for (const r of recs) if (r[attr] !== undefined && canonical(r[attr]) === c) out.push(r)
     }
     // Merged with this transaction's writes, still in the table's order (a stable sort keeps a
@@ -397,6 +396,26 @@ export class Access {
     }
     const ws = new WriteSet()
     ws.add(rt.def.name, key, intent)
+    await this.commitDirty(ws)
+  }
+
+  /**
+   * An increment (counter.ts): in a transaction, recorded and resolved at commit, so concurrent
+   * increments of one key commute (the value is not read: no conflict between them); in a dirty
+   * context, committed at once; in an ets context, applied to memory at once.
+   */
+  async increment(rt: TableRuntime, key: Key, inc: Increment): Promise<void> {
+    this.node.check()
+    if (this.transactional) {
+      this.writes.add(rt.def.name, key, inc)
+      return
+    }
+    if (this.kind === 'ets') {
+      this.etsWrite(rt, key, resolveIncrement(rt.def, key, rt.mem?.readSync(key) ?? EMPTY, inc))
+      return
+    }
+    const ws = new WriteSet()
+    ws.add(rt.def.name, key, inc)
     await this.commitDirty(ws)
   }
 

@@ -34,7 +34,7 @@ import { storeName } from '../schema/table-def.js'
 import { keyRange, writeChange } from '../storage/idb-table.js'
 import { adoptRecord, applyIntent, type Intent, type Rec } from '../storage/record.js'
 import { canonical, KeyMap, type Key } from '../storage/term.js'
-import { nextCounter } from './counter.js'
+import { resolveIncrement, type Increment } from './counter.js'
 import type { ReadSet, WriteSet } from './write-set.js'
 
 /** A change to commit. `reads` is null for dirty operations (no validation). */
@@ -343,7 +343,7 @@ export class Committer {
         let recs = old
         const intents: Intent[] = []
         for (const pi of kw.intents) {
-          const intent = 'c' in pi ? this.counter(rt, kw.key, recs, pi.c, counters) : pi
+          const intent = 'c' in pi ? this.counter(rt, kw.key, recs, pi, counters) : pi
           intents.push(intent)
           recs = applyIntent(recs, intent, bag)
         }
@@ -396,16 +396,14 @@ export class Committer {
     return { ops, counters: [] }
   }
 
-  private counter(rt: TableRuntime, key: Key, recs: readonly Rec[], incr: number, out: number[]): Intent {
-    const [keyAttr, valAttr] = rt.def.attributes as [string, string]
-    let next: number
+  private counter(rt: TableRuntime, key: Key, recs: readonly Rec[], inc: Increment, out: number[]): Intent {
     try {
-      next = nextCounter(rt.def.name, recs[0]?.[valAttr], incr)
+      const intent = resolveIncrement(rt.def, key, recs, inc)
+      out.push(intent.w[inc.f ?? (rt.def.attributes[1] as string)] as number)
+      return intent
     } catch (e) {
       throw new RequestError(e)
     }
-    out.push(next)
-    const rec = Object.freeze({ [keyAttr]: key, [valAttr]: next })
-    return { w: rec }
   }
+
 }

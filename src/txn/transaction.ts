@@ -17,6 +17,7 @@ import { checkValue, exportRecord, exportRecords, importRecord, keyOf } from '..
 import { checkKey, type Key } from '../storage/term.js'
 import { exportKey, tableInfo, type TableInfoItem } from '../schema/info.js'
 import type { Access, ActivityKind } from './access.js'
+import { checkIncrement } from './counter.js'
 
 /** A record as the application sees it. */
 export type Row = Record<string, unknown>
@@ -218,6 +219,38 @@ export class Transaction {
     const rt = this.table(tab)
     const rec = importRecord(rt.def, record)
     await this.access.write(rt, keyOf(rt.def, rec), { o: rec })
+  }
+
+  /**
+   * Adds `incr` to a counter, without reading it: concurrent transactions incrementing one key
+   * do not conflict (the increments commute; each is applied to the value current at its
+   * commit). Without `field`, the table is a Mnesia counter table (two attributes `[key, value]`,
+   * a missing counter is created, the value never goes below 0, as `dirtyUpdateCounter`); with
+   * `field`, that integer attribute of the existing record is incremented. In a transaction the
+   * increment commits with it, and a later `read` of the key in the same transaction sees it (and
+   * then conflicts like any read); in a dirty context it commits at once.
+   *
+   * @throws WebnesiaError `bad_type` for an increment that is not an integer (also, at commit, a
+   *   field that holds no integer); `combine_error` for a bag, or a table of other than 2
+   *   attributes without `field`; `badarg` for a `field` that is not a non-key attribute;
+   *   `no_exists` at commit when a field increment finds no record
+   * @example
+   * await db.transaction(async (t) => {
+   *   await t.updateCounter('branch', bid, delta, 'balance')
+   *   await t.write('history', { hid, bid, delta })
+   * })
+   */
+  async updateCounter(tab: string, key: Key, incr: number, field?: string): Promise<void> {
+    checkIncrement(typeof tab === 'string' ? tab : safeString(tab), incr)
+    const rt = this.table(tab)
+    if (rt.def.type === 'bag') throw new WebnesiaError('combine_error', `${tab}: counters need a set or ordered_set table`)
+    if (field === undefined) {
+      if (rt.def.attributes.length !== 2) throw new WebnesiaError('combine_error', `${tab}: counters need exactly 2 attributes, or a field to increment`)
+    } else if (typeof field !== 'string' || field === rt.def.attributes[0] || !rt.def.attributes.includes(field)) {
+      throw new WebnesiaError('badarg', `update counter ${tab}: ${safeString(field)} is not a non-key attribute`)
+    }
+    checkKey(key)
+    await this.access.increment(rt, key, field === undefined ? { c: incr } : { c: incr, f: field })
   }
 
   // ---- locks ----

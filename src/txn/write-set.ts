@@ -10,10 +10,11 @@
  * @module
  */
 import type { Intent } from '../storage/record.js'
+import type { Increment } from './counter.js'
 import { KeyMap, type Key } from '../storage/term.js'
 
-/** An intent as a write set holds it: counters are resolved into writes at commit. */
-export type PendingIntent = Intent | { readonly c: number }
+/** An intent as a write set holds it: increments are resolved into writes at commit (counter.ts). */
+export type PendingIntent = Intent | Increment
 
 /** The intents of one key. */
 export interface KeyWrites {
