@@ -182,8 +182,8 @@ export class LocalNode {
   announceLeader(on: boolean): void {
     this.tabs.announceLeader(on)
   }
-  announce(lsn: number): void {
-    this.tabs.announce(lsn)
+  announce(lsn: number, entries?: readonly LogEntry[]): void {
+    this.tabs.announce(lsn, entries)
   }
   awaitReplicated(lsn: number, timeoutMs?: number): Promise<string[]> {
     return this.tabs.awaitReplicated(lsn, timeoutMs)

@@ -31,8 +31,8 @@ export interface AppendTarget {
   /** Commit ids of this tab's entries in flight. */
   readonly localCids: Set<string>
   applyEntry(entry: LogEntry, origin: Origin): void
-  /** Tells the other tabs that the log holds `lsn`. */
-  announce(lsn: number): void
+  /** Tells the other tabs that the log holds `lsn` (and, when given, the entries that end there). */
+  announce(lsn: number, entries?: readonly LogEntry[]): void
 }
 
 /** Where the log record goes: the `log` store of the transaction that commits the entries. */
@@ -112,15 +112,15 @@ export class LogWriter {
   }
 
   /** Tells the other tabs the log holds `lsn` (after {@link apply} and the callers' acknowledgements). */
-  announce(lsn: number): void {
-    this.node.announce(lsn)
+  announce(lsn: number, entries?: readonly LogEntry[]): void {
+    this.node.announce(lsn, entries)
   }
 
   /** {@link apply}, then {@link announce} the last entry. */
   publish(entries: readonly LogEntry[]): void {
     this.apply(entries)
     const last = entries[entries.length - 1]
-    if (last) this.announce(last.lsn)
+    if (last) this.announce(last.lsn, entries)
   }
 
   /** Releases the commit ids of entries that will not be published (their commit failed). */

@@ -148,6 +148,23 @@ export class Applier {
     return this.catching
   }
 
+  /**
+   * Applies entries another tab announced with its commit (durable: it posts them once its
+   * transaction completed), when they follow on from what this tab applied. False when they do
+   * not (this tab missed an announcement, or they came out of order): the caller catches up.
+   */
+  applyAnnounced(entries: readonly LogEntry[]): boolean {
+    const first = entries[0]
+    const last = entries[entries.length - 1]
+    if (!first || !last || first.lsn > this.applied + 1 || this.isClosed()) return false
+    try {
+      this.applyEntries(entries, last.lsn, 'tab')
+      return true
+    } catch {
+      return false
+    }
+  }
+
   /** Schedules a catch-up (coalescing concurrent requests). */
   requestCatchUp(): void {
     if (this.isClosed()) return

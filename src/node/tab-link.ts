@@ -12,6 +12,7 @@
  *
  * @module
  */
+import type { LogEntry } from '../log/entry.js'
 import type { Rec } from '../storage/record.js'
 import type { Key } from '../storage/term.js'
 import type { SystemEvent } from '../events/subscriptions.js'
@@ -25,7 +26,7 @@ export interface TableSnapshot {
 }
 
 export type TabMessage =
-  | { t: 'lsn'; lsn: number; from: string }
+  | { t: 'lsn'; lsn: number; from: string; entries?: readonly LogEntry[] }
   | { t: 'snap-req'; from: string; id: string }
   | { t: 'snap'; to: string; id: string; lsn: number; tables: TableSnapshot[] }
   | { t: 'bye'; from: string }
@@ -91,6 +92,7 @@ export class TabLink {
   /** Keeps a message for `resume`; of the "LSN n is there" announcements only the latest. */
   private hold(m: TabMessage): void {
     if (m.t === 'lsn') {
+      m = { t: 'lsn', lsn: m.lsn, from: m.from } // the entries are read from the log on resume
       const i = this.held.findIndex((h) => h.t === 'lsn')
       if (i >= 0) {
         const h = this.held[i]

@@ -140,6 +140,7 @@ it('rebuild clears the tables it writes and replays from the origin', async () =
     { id: 'acc-1', amount: 25 },
   ])
   expect(await b.dirtyMatchObject(TABLE, {})).toEqual([]) // `tables` given in another tab: recorded in the checkpoint
+  await waitPosition(a, 'balances', 10) // tab a sees b's checkpoint once b announced it
   expect(await p.position()).toBe(10)
 })
 
