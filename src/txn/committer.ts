@@ -121,10 +121,20 @@ class Overlay {
   }
 }
 
+/** Careful flushes in a row, finding nothing missed, before the committer speculates again. */
+const CAREFUL = 16
+
 /** The group-committing commit queue of one tab. */
 export class Committer {
   private queue: Pending[] = []
   private running = false
+  /**
+   * Flushes left to make the careful way before speculating again. A speculation that fails
+   * costs a whole aborted IndexedDB transaction, so while other tabs commit too (the last guess
+   * failed, or the careful read found their entries) the committer reads the log first; once
+   * {@link CAREFUL} careful flushes in a row found nothing to catch up with, it guesses again.
+   */
+  private careful = 0
   constructor(private readonly node: LocalNode) {}
 
   /** Queues a request; resolves with its result or 'conflict' once the group commit is durable. */
@@ -151,7 +161,7 @@ export class Committer {
   }
 
   private async flushWithRetry(batch: Pending[]): Promise<void> {
-    let speculate = true
+    let speculate = this.careful === 0
     for (let attempt = 0; ; attempt++) {
       const suspensions = this.node.backend.suspensions
       try {
@@ -166,6 +176,7 @@ export class Committer {
         }
         if (e instanceof SpeculationFailed) {
           speculate = false
+          this.careful = CAREFUL
           attempt--
           continue
         }
@@ -190,6 +201,7 @@ export class Committer {
    * LSN and issues every write at once without reading anything: the log record's `add` under
    * `applied + 1` fails if the guess was wrong (the IDB transaction aborts, undoing the writes),
    * and the flush is redone the careful way. The common single-writer case costs two requests.
+   * While other tabs commit too, flushes go the careful way first ({@link careful}).
    */
   private async flush(batch: Pending[], speculate: boolean): Promise<void> {
     const node = this.node
@@ -209,6 +221,7 @@ export class Committer {
       const base = node.applied
       if (!speculate) {
         const missed = await readLog(tx.store(LOG), node.applied)
+        this.careful = missed.length > 0 ? CAREFUL : Math.max(0, this.careful - 1)
         const last = missed[missed.length - 1]
         if (last) node.applyEntries(missed, last.lsn, 'tab')
       }
@@ -269,7 +282,7 @@ export class Committer {
         if (o === 'conflict') p.resolve('conflict')
         else p.reject(o.inner)
       }
-      if (accepted.length > 0) node.writer.announce(lsn)
+      if (accepted.length > 0) node.writer.announce(lsn, accepted.map((a) => a.entry))
     } catch (e) {
       node.writer.abandon(accepted.map((a) => a.entry))
       try {
@@ -399,7 +412,8 @@ export class Committer {
   private counter(rt: TableRuntime, key: Key, recs: readonly Rec[], inc: Increment, out: number[]): Intent {
     try {
       const intent = resolveIncrement(rt.def, key, recs, inc)
-      out.push(intent.w[inc.f ?? (rt.def.attributes[1] as string)] as number)
+      const field = inc.f ?? rt.def.attributes[1] ?? ''
+      out.push(intent.w[field] as number)
       return intent
     } catch (e) {
       throw new RequestError(e)
