@@ -347,7 +347,8 @@ const workloads = [
       const r = await call(page, 'p6Run', { name, pings: warm ? 20 : S.p6.pings })
       await call(b, 'p6StopObserver')
       await b.close()
-      return r
+      // The floor of a one-way observation: the commit itself, then one BroadcastChannel hop.
+      return { ...r, 'floor.commitPlusBc.p50': r['lib.commit.p50'] + r['bc.rtt.p50'] / 2 }
     },
   },
   {
@@ -379,6 +380,8 @@ const workloads = [
         { key: '1client', tabs: 1, clients: 1 },
         { key: '10clients', tabs: 1, clients: 10 },
         { key: '4tabs', tabs: 4, clients: 1 },
+        { key: 'rmw.1client', tabs: 1, clients: 1, style: 'rmw' },
+        { key: 'rmw.10clients', tabs: 1, clients: 10, style: 'rmw' },
       ]) {
         const name = await call(page, 'p9Setup', scale)
         const pages = [page]
@@ -386,7 +389,7 @@ const workloads = [
         await Promise.all(pages.map((p) => call(p, 'p9Open', { name })))
         const startAt = Date.now() + 300
         const res = await Promise.all(
-          pages.map((p, i) => call(p, 'p9Run', { ...scale, name, clients: mode.clients, startAt, durationMs, seed: rep * 10 + i + 1 })),
+          pages.map((p, i) => call(p, 'p9Run', { ...scale, name, clients: mode.clients, startAt, durationMs, seed: rep * 10 + i + 1, style: mode.style })),
         )
         for (const p of pages) await call(p, 'p9Close')
         for (const p of pages.slice(1)) await p.close()
@@ -406,6 +409,17 @@ const workloads = [
           const q = indexedDB.deleteDatabase(`webnesia:${n}`)
           q.onsuccess = q.onerror = q.onblocked = () => r(undefined)
         }), name)
+      }
+      // The raw IndexedDB baseline, sequential strict commits: in one tab, and one client in each of 4 tabs.
+      for (const tabs of [1, 4]) {
+        const name = await call(page, 'p9RawSetup', scale)
+        const pages = [page]
+        for (let i = 1; i < tabs; i++) pages.push(await openPage())
+        const startAt = Date.now() + 300
+        const res = await Promise.all(pages.map((p, i) => call(p, 'p9RawRun', { ...scale, name, durationMs, seed: rep * 10 + i + 1, startAt })))
+        for (const p of pages.slice(1)) await p.close()
+        await call(page, 'p9RawDrop', { name })
+        out[tabs === 1 ? 'raw.sequential.tps' : 'raw.4tabs.tps'] = (res.reduce((a, r) => a + r.commits, 0) * 1000) / Math.max(...res.map((r) => r.ms))
       }
       return out
     },
@@ -549,12 +563,17 @@ const ratios = [
   { w: 'P4', label: 'library txn ÷ RxDB bulkUpsert (info)', num: 'lib.txn', den: 'rxdb.bulkUpsert', op: 'info' },
   { w: 'P4', label: 'library txn, with the dump of its records into the store, ÷ native IDB puts in one tx (info: the whole disc cost)', num: 'lib.txnWithDump', den: 'raw.oneTx', op: 'info' },
   { w: 'P5', label: 'library openDatabase ÷ raw open+getAll', num: 'lib.openDatabase', den: 'raw.openAndGetAll', op: '<=', target: 1.0 },
+  { w: 'P6', label: 'commit in tab A → event in tab B, one-way p50 ÷ (commit p50 + BroadcastChannel one-way p50)', num: 'lib.oneWay.p50', den: 'floor.commitPlusBc.p50', op: '<=', target: 1.1 },
   { w: 'P6', label: 'library commit→event→BC ack p50 ÷ BroadcastChannel round trip p50', num: 'lib.rtt.p50', den: 'bc.rtt.p50', op: 'info' },
   { w: 'P6', label: 'library commit→event→BC ack p99 ÷ BroadcastChannel round trip p99', num: 'lib.rtt.p99', den: 'bc.rtt.p99', op: 'info' },
   { w: 'P8', label: 'unindexed select ÷ indexed select', num: 'lib.unindexed', den: 'lib.indexed', op: '>=', target: 100 },
   { w: 'P8', label: 'full scan ÷ key-prefix range select (ordered_set)', num: 'lib.fullScan', den: 'lib.prefixRange', op: '>=', target: 100 },
+  { w: 'P9', label: '10 clients ÷ raw sequential strict commits (balances verified)', num: 'lib.10clients.tps', den: 'raw.sequential.tps', op: '>=', target: 5 },
+  { w: 'P9', label: '4 tabs ÷ 1 tab', num: 'lib.4tabs.tps', den: 'lib.1client.tps', op: '>=', target: 1.5 },
+  { w: 'P9', label: 'raw IndexedDB, 4 tabs ÷ 1 tab (info: what IndexedDB itself gains from more tabs)', num: 'raw.4tabs.tps', den: 'raw.sequential.tps', op: 'info' },
   { w: 'P9', label: '10 clients ÷ 1 client throughput (info)', num: 'lib.10clients.tps', den: 'lib.1client.tps', op: 'info' },
-  { w: 'P9', label: '4 tabs ÷ 1 client throughput (info)', num: 'lib.4tabs.tps', den: 'lib.1client.tps', op: 'info' },
+  { w: 'P9', label: '1 client ÷ raw sequential strict commits (info)', num: 'lib.1client.tps', den: 'raw.sequential.tps', op: 'info' },
+  { w: 'P9', label: 'read-modify-write style, 10 clients ÷ 1 client (info: what the increments avoid)', num: 'lib.rmw.10clients.tps', den: 'lib.rmw.1client.tps', op: 'info' },
   { w: 'REPL', label: 'peer copy ÷ Yjs encode + apply of the same table', num: 'lib.copy', den: 'yjs.encodeApply', op: '<=', target: 1.5 },
   { w: 'REPL', label: 'peer copy ÷ Yjs encode + apply + native IDB puts in one strict tx (info: with durability)', num: 'lib.copy', den: 'yjsIdb.encodeApplyPut', op: 'info' },
   { w: 'CHUNK', label: 'heap growth during a chunked select walk (n = 100, after its first 25 chunks) ÷ heap of the whole result set', num: 'lib.chunkedGrowthBytes', den: 'lib.wholeResultBytes', op: '<=', target: 0.05 },

@@ -11,7 +11,7 @@ import { p4 } from './p4-bulk.js'
 import { p5LoadLib, p5LoadRaw, p5Setup } from './p5-cold.js'
 import { p6Create, p6Observe, p6Run, p6StopObserver } from './p6-tabs.js'
 import { p8, p8Setup, p8Teardown } from './p8-select.js'
-import { p9Check, p9Close, p9Open, p9Run, p9Setup } from './p9-tpcb.js'
+import { p9Check, p9Close, p9Open, p9RawDrop, p9RawRun, p9RawSetup, p9Run, p9Setup } from './p9-tpcb.js'
 import { repl } from './repl.js'
 import { sagaBench } from './saga.js'
 import { esAppend, esLoad, esProjection } from './es.js'
@@ -42,6 +42,9 @@ const bench = {
   p9Run,
   p9Close,
   p9Check,
+  p9RawSetup,
+  p9RawRun,
+  p9RawDrop,
   memSetup,
   memLoadLib,
   memLoadMap,
