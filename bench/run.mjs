@@ -10,6 +10,11 @@
  *   --reps=N           repetitions per workload (default 5, quick 3)
  *   --no-write         do not write BENCHMARKS.md / results.json (for trying things out)
  *   --dev              serve the page with Vite's dev server (unbundled modules) instead of a build
+ *   --check            the regression guard: a quick run (unless --full is given too), written
+ *                      nowhere, whose targeted ratios are compared with the committed
+ *                      bench/results.json (bench/check.mjs: a ratio regressed when it lies beyond
+ *                      the committed run's worst repetition by more than 25 %); exit code 1 on a
+ *                      regression
  *   --profile          CPU-profile the first repetition of each workload (implies --dev and
  *                      --no-write): prints where the time goes, by file and by function, and writes
  *                      the .cpuprofile files to bench/.results/ (open them in Chrome DevTools)
@@ -36,9 +41,10 @@ const { chromium } = await import('@playwright/test')
 // ---------------------------------------------------------------- options and sizes
 
 const argv = process.argv.slice(2)
-const quick = argv.includes('--quick')
+const checking = argv.includes('--check')
+const quick = argv.includes('--quick') || (checking && !argv.includes('--full'))
 const profiling = argv.includes('--profile')
-const noWrite = argv.includes('--no-write') || profiling
+const noWrite = argv.includes('--no-write') || profiling || checking
 const dev = argv.includes('--dev') || profiling
 const onlyArg = argv.find((a) => a.startsWith('--only='))
 const only = onlyArg ? new Set(onlyArg.slice('--only='.length).toUpperCase().split(',')) : null
@@ -817,4 +823,13 @@ if (!noWrite) {
 }
 for (const q of ratioRows) log(`${q.w} ${q.label}: ${fmt(q.value)}× ${q.op === 'info' ? '' : `(target ${q.op} ${q.target}) ${q.verdict}`}`)
 log(`done in ${totalSeconds.toFixed(0)} s${failed.length ? `; FAILED: ${failed.map(([k]) => k).join(', ')}` : ''}${consistency.ok ? '' : '; TPC-B CONSISTENCY FAILED'}`)
-process.exitCode = failed.length || !consistency.ok ? 1 : 0
+let regressed = []
+if (checking) {
+  const { regressions, MARGIN } = await import('./check.mjs')
+  const committed = JSON.parse(readFileSync(`${root}bench/results.json`, 'utf8'))
+  regressed = regressions(committed.ratios, ratioRows)
+  log(`check against bench/results.json (${committed.meta.mode} run of ${committed.meta.date}, margin ${MARGIN * 100} % past its worst repetition):`)
+  for (const r of regressed) log(`  REGRESSION ${r.w} ${r.label}: ${fmt(r.value)}× (limit ${fmt(r.limit)}×, committed ${fmt(r.baseline)}×)`)
+  if (!regressed.length) log('  no regression')
+}
+process.exitCode = failed.length || !consistency.ok || regressed.length ? 1 : 0
