@@ -19,6 +19,7 @@ import { Runner, type TransactionOptions } from './txn/runner.js'
 import type { Row, SelectChunk, Transaction } from './txn/transaction.js'
 import { WriteSet } from './txn/write-set.js'
 import { checkIncrement } from './txn/counter.js'
+import { inMemory, readNow } from './txn/read-now.js'
 import type { Session, JoinOptions } from './replication/session.js'
 import type { Replicator } from './replication/replicator.js'
 import { setRemotePolicy, type RemotePolicy } from './replication/remote-policy.js'
@@ -312,10 +313,24 @@ export class Database {
   /** Records with `key`, read without a transaction. */
   dirtyRead<T extends Row = Row>(tab: string, key: Key): Promise<T[]> {
     try {
+      const local = this.local
+      if (inMemory(local, tab)) return Promise.resolve(readNow(local, tab, key) as T[])
       return this.dirty().read<T>(tab, key)
     } catch (e) {
       return rejected(e)
     }
+  }
+  /**
+   * Records with `key`, read synchronously from this tab's memory copy (Mnesia's ets-style read of
+   * a `ram_copies` or `disc_copies` table): what `dirtyRead` resolves to, without a promise.
+   *
+   * @throws DatabaseClosedError, NoSuchTableError, BadKeyError; WebnesiaError `bad_type` for a
+   *   `disc_only_copies` table (no memory copy: use `dirtyRead`)
+   * @example
+   * const [item] = db.dirtyReadSync('stock', 'apple')
+   */
+  dirtyReadSync<T extends Row = Row>(tab: string, key: Key): T[] {
+    return readNow(this.local, tab, key) as T[]
   }
   /** Writes a record at once (durable when the promise resolves). */
   dirtyWrite(tab: string, record: Row): Promise<void> {

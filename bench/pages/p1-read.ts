@@ -30,6 +30,14 @@ export async function p1(p: P1Params): Promise<Record<string, number>> {
   profileEnd('P1 lib.dirtyRead')
   check(found === keys.length, 'dirtyRead found every key')
 
+  found = 0
+  profileStart('P1 lib.readSync')
+  t0 = now()
+  for (const k of keys) found += db.dirtyReadSync('items', k).length
+  out['lib.readSync'] = ((now() - t0) * 1000) / keys.length
+  profileEnd('P1 lib.readSync')
+  check(found === keys.length, 'dirtyReadSync found every key')
+
   const tkeys = randomKeys(p.txnReads, p.records, 2)
   profileStart('P1 lib.txnRead')
   t0 = now()

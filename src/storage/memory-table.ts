@@ -15,7 +15,7 @@
 import type { TableDef } from '../schema/table-def.js'
 import { HashKeyStore, TreeKeyStore, type Bounds, type KeyStore, type Slot } from './key-store.js'
 import type { KeyChange, TableReader } from './reader.js'
-import type { Rec } from './record.js'
+import { hasMutableLeaves, type Rec } from './record.js'
 import { canonical, compareKeys, KeyMap, type Key } from './term.js'
 
 const EMPTY: readonly Rec[] = Object.freeze([])
@@ -74,6 +74,11 @@ export class MemoryTable implements TableReader {
   private records = 0
   /** LSN of the last commit that changed this table. */
   version = 0
+  /**
+   * False while no record with mutable leaves (record.ts `hasMutableLeaves`: a Date, a binary
+   * value) ever entered this table: its records can be handed out without a clone check.
+   */
+  mutableLeaves = false
 
   constructor(readonly def: TableDef) {
     this.store = def.type === 'ordered_set' ? new TreeKeyStore() : new HashKeyStore()
@@ -165,6 +170,7 @@ export class MemoryTable implements TableReader {
   /** Sets the records of a key; returns what was there. */
   apply(change: KeyChange, lsn: number): void {
     const { key, recs } = change
+    if (!this.mutableLeaves) for (const r of recs) if (hasMutableLeaves(r)) this.mutableLeaves = true
     const slot = this.store.get(key)
     const old = slot?.recs ?? EMPTY
     if (recs.length === 0) {

@@ -180,6 +180,22 @@ export function exportRecord(r: Rec): Rec {
 }
 
 /** Exports every record of a list. */
+/** True when a record holds mutable leaves (a Date, a binary value): {@link exportRecord} clones it. */
+export function hasMutableLeaves(r: Rec): boolean {
+  return withMutableLeaves.has(r)
+}
+
+/**
+ * Exports the records of a table that never held a record with mutable leaves (its memory copy
+ * says so): none needs a clone, so the list is only copied (the hot path of point reads; a
+ * WeakSet lookup per record costs more than the rest of a read).
+ */
+export function exportPlainRecords(rs: readonly Rec[]): Rec[] {
+  if (rs.length === 0) return []
+  if (rs.length === 1) return [rs[0] as Rec]
+  return rs.slice()
+}
+
 export function exportRecords(rs: readonly Rec[]): Rec[] {
   if (rs.length === 0) return []
   if (rs.length === 1) return [exportRecord(rs[0] as Rec)]

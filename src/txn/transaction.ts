@@ -13,7 +13,7 @@ import { compilePattern } from '../query/pattern.js'
 import { collect, runQuery, SelectContinuation, type RecordSource } from '../query/executor.js'
 import type { TableRuntime } from '../schema/catalog.js'
 import { checkIndexAttr } from '../schema/table-def.js'
-import { checkValue, exportRecord, exportRecords, importRecord, keyOf } from '../storage/record.js'
+import { checkValue, exportPlainRecords, exportRecord, exportRecords, importRecord, keyOf } from '../storage/record.js'
 import { checkKey, type Key } from '../storage/term.js'
 import { exportKey, tableInfo, type TableInfoItem } from '../schema/info.js'
 import type { Access, ActivityKind } from './access.js'
@@ -86,7 +86,7 @@ export class Transaction {
       checkKey(key)
       checkLock(lock, ['read', 'write'])
       const now = this.access.readSync(rt, key)
-      if (now) return Promise.resolve(exportRecords(now) as T[])
+      if (now) return Promise.resolve((rt.mem?.mutableLeaves === false ? exportPlainRecords(now) : exportRecords(now)) as T[])
       return this.access.read(rt, key).then((recs) => exportRecords(recs) as T[])
     } catch (e) {
       return rejected(e)

@@ -58,6 +58,7 @@ type TypedTransactionKeys =
   | 'write'
   | 'delete'
   | 'deleteObject'
+  | 'updateCounter'
   | 'lock'
   | 'readLockTable'
   | 'writeLockTable'
@@ -89,6 +90,8 @@ export type TypedTransaction<S> = Omit<Transaction, TypedTransactionKeys> & {
   write<T extends TableName<S>>(tab: T, record: RecordOf<S, T>, lock?: WriteLock): Promise<void>
   delete<T extends TableName<S>>(tab: T, key: KeyOf<S, T>): Promise<void>
   deleteObject<T extends TableName<S>>(tab: T, record: RecordOf<S, T>): Promise<void>
+  /** A Mnesia counter table's counter (`field` absent), or an integer attribute of an existing record. */
+  updateCounter<T extends TableName<S>>(tab: T, key: KeyOf<S, T>, incr: number, field?: NumericAttributeOf<RecordOf<S, T>>): Promise<void>
   lock(item: TypedLockItem<S>, kind: 'read' | 'write'): Promise<void>
   readLockTable(tab: TableName<S>): Promise<void>
   writeLockTable(tab: TableName<S>): Promise<void>
@@ -117,6 +120,7 @@ type TypedDatabaseKeys =
   | 'syncDirty'
   | 'ets'
   | 'dirtyRead'
+  | 'dirtyReadSync'
   | 'dirtyWrite'
   | 'dirtyDelete'
   | 'dirtyDeleteObject'
@@ -134,6 +138,9 @@ type TypedDatabaseKeys =
   | 'dirtyUpdateCounter'
   | 'subscribe'
   | 'liveQuery'
+
+/** The attributes of a record type that hold numbers (what `t.updateCounter` may increment). */
+type NumericAttributeOf<R> = { [K in keyof R & string]: R[K] extends number ? K : never }[keyof R & string]
 
 /** The tables whose non-key attribute is a number: the ones `dirtyUpdateCounter` takes. */
 type CounterTable<S> = {
@@ -175,6 +182,7 @@ export type TypedDatabase<S> = Omit<Database, TypedDatabaseKeys> & {
   syncDirty<V>(fn: TypedActivityFn<S, V>): Promise<V>
   ets<V>(fn: TypedActivityFn<S, V>): Promise<V>
   dirtyRead<T extends TableName<S>>(tab: T, key: KeyOf<S, T>): Promise<RecordOf<S, T>[]>
+  dirtyReadSync<T extends TableName<S>>(tab: T, key: KeyOf<S, T>): RecordOf<S, T>[]
   dirtyWrite<T extends TableName<S>>(tab: T, record: RecordOf<S, T>): Promise<void>
   dirtyDelete<T extends TableName<S>>(tab: T, key: KeyOf<S, T>): Promise<void>
   dirtyDeleteObject<T extends TableName<S>>(tab: T, record: RecordOf<S, T>): Promise<void>
