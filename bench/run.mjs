@@ -6,7 +6,7 @@
  *
  * Options:
  *   --quick            fewer repetitions and smaller sizes (under 2 minutes)
- *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 MEM CHUNK REPL SAGA ES)
+ *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 SCALE MEM CHUNK REPL SAGA ES)
  *   --reps=N           repetitions per workload (default 5, quick 3)
  *   --no-write         do not write BENCHMARKS.md / results.json (for trying things out)
  *   --dev              serve the page with Vite's dev server (unbundled modules) instead of a build
@@ -67,6 +67,13 @@ const S = quick
       repl: { records: 20_000 },
       saga: { sagas: 100 },
       es: { calls1: 100, calls100: 10, projection: 10_000, load: 2_000, loads: 5 },
+      scale: {
+        cases: [
+          { id: 'disc_copies', storage: 'disc_copies', bytes: 0, sizes: [1_000, 10_000] },
+          { id: 'disc_only_copies', storage: 'disc_only_copies', bytes: 0, sizes: [1_000, 10_000] },
+        ],
+        reads: 2_000, selects: 100, commits: 20, copyUpTo: 10_000,
+      },
     }
   : {
       p1: { records: 10_000, libReads: 100_000, txnReads: 10_000, dexieReads: 2_000, mapReads: 1_000_000, rxdbReads: 500 },
@@ -82,6 +89,14 @@ const S = quick
       repl: { records: 100_000 },
       saga: { sagas: 300 },
       es: { calls1: 500, calls100: 50, projection: 100_000, load: 10_000, loads: 20 },
+      scale: {
+        cases: [
+          { id: 'disc_copies', storage: 'disc_copies', bytes: 0, sizes: [1_000, 10_000, 100_000] },
+          { id: 'disc_only_copies', storage: 'disc_only_copies', bytes: 0, sizes: [1_000, 10_000, 100_000, 1_000_000] },
+          { id: 'disc_copies, 4 KiB records', storage: 'disc_copies', bytes: 4_096, sizes: [1_000, 10_000, 100_000] },
+        ],
+        reads: 10_000, selects: 300, commits: 50, copyUpTo: 100_000,
+      },
     }
 
 // ---------------------------------------------------------------- browser and server
@@ -431,6 +446,52 @@ const workloads = [
     },
   },
   {
+    id: 'SCALE',
+    title: 'How cost grows with the table (1k to 1M records)',
+    unit: 'see the scaling table',
+    sizes: S.scale,
+    reps: 1, // one pass over every size: the table is about growth, each point is one measurement
+    noWarmup: true,
+    async rep() {
+      const out = {}
+      const c = S.scale
+      for (const k of c.cases) {
+        for (const n of k.sizes) {
+          await closePages()
+          let page = await openPage()
+          const setup = await call(page, 'scaleSetup', { n, storage: k.storage, bytes: k.bytes })
+          await page.close()
+          page = await openPage() // a fresh page: the cold load and the heap start from nothing
+          const cdp = await context.newCDPSession(page)
+          const heap = async () => {
+            await cdp.send('HeapProfiler.collectGarbage')
+            await cdp.send('HeapProfiler.collectGarbage')
+            return (await cdp.send('Runtime.getHeapUsage')).usedSize
+          }
+          const before = await heap()
+          const { coldMs } = await call(page, 'scaleLoad', { name: setup.name, n })
+          const after = await heap()
+          await cdp.detach()
+          const ops = await call(page, 'scaleOps', { n, storage: k.storage, bytes: k.bytes, reads: c.reads, selects: c.selects, commits: c.commits })
+          await call(page, 'scaleDrop', { name: setup.name })
+          const at = `${k.id}@${n}`
+          out[`${at}.coldLoad.ms`] = coldMs
+          out[`${at}.heap.bytesPerRecord`] = (after - before) / n
+          out[`${at}.pointRead.us`] = ops['pointRead.us']
+          out[`${at}.indexedSelect.us`] = ops['indexedSelect.us']
+          out[`${at}.commit.ms`] = ops['commit.ms']
+          out[`${at}.fill.ms`] = setup.fillMs
+          if (k.storage === 'disc_copies' && k.bytes === 0 && n <= c.copyUpTo) {
+            out[`${at}.peerCopy.ms`] = (await call(page, 'repl', { records: n, rep: 0 }))['lib.copy']
+          }
+          log(`    ${at}: ${['coldLoad.ms', 'heap.bytesPerRecord', 'pointRead.us', 'indexedSelect.us', 'commit.ms', 'peerCopy.ms'].map((f) => `${f}=${fmt(out[`${at}.${f}`])}`).join(' ')}`)
+        }
+      }
+      return out
+    },
+    ownPages: true,
+  },
+  {
     id: 'MEM',
     title: `Memory: JS heap per record of a ${S.mem.records / 1000}k-record disc_copies table`,
     unit: 'bytes/record',
@@ -622,14 +683,15 @@ try {
       await closePages()
       let page = await openPage()
       if (w.setup) await w.setup(page)
-      for (let rep = -1; rep < REPS; rep++) {
+      const reps = w.reps ?? REPS
+      for (let rep = w.noWarmup ? 0 : -1; rep < reps; rep++) {
         const warm = rep < 0
         await setProfileRep(rep === 0)
         const figures = await w.rep(w.ownPages ? null : page, warm, rep)
         await setProfileRep(false)
         if (warm) res.warmup = figures
         else res.reps.push(figures)
-        log(`  ${warm ? 'warm-up' : `rep ${rep + 1}/${REPS}`}: ${Object.entries(figures).map(([k, v]) => `${k}=${fmt(v)}`).join(' ')}`)
+        log(`  ${warm ? 'warm-up' : `rep ${rep + 1}/${reps}`}: ${Object.entries(figures).map(([k, v]) => `${k}=${fmt(v)}`).join(' ')}`)
       }
       if (w.ownPages) {
         if (!context) await launch()
@@ -772,7 +834,7 @@ for (const w of workloads) {
     md.push('```')
     md.push('')
   }
-  if (Object.keys(r.stats).length) {
+  if (Object.keys(r.stats).length && w.id !== 'SCALE') {
     md.push('| figure | unit | min | median | max |')
     md.push('|---|---|---|---|---|')
     for (const [n, s] of Object.entries(r.stats)) md.push(`| ${n} | ${unitOf(w, n)} | ${fmt(s.min)} | **${fmt(s.median)}** | ${fmt(s.max)} |`)
@@ -788,6 +850,7 @@ for (const w of workloads) {
   if (r.pageErrors) md.push('', `Page errors: ${r.pageErrors.map((e) => '`' + e.replace(/`/g, "'").slice(0, 300) + '`').join('; ')}`)
 }
 md.push('')
+if (results.SCALE && !results.SCALE.error && results.SCALE.reps[0]) md.push(...scalingSection(results.SCALE.reps[0]))
 md.push('## Method')
 md.push('')
 md.push(METHOD)
@@ -814,6 +877,44 @@ function unitOf(w, n) {
   if (n.endsWith('PerRecord')) return 'bytes/record'
   if (n === 'rowsPerQuery') return 'rows'
   return w.unit
+}
+
+/**
+ * The scaling table: per case, each figure at every size and its growth exponent k (the slope of
+ * log(value) over log(n), least squares: time ∝ n^k; k ≈ 0 constant, 1 linear, > 1 super-linear).
+ */
+function scalingSection(fig) {
+  const out = ['## How cost grows with the table', '']
+  out.push('One measurement per size (SCALE workload, bench/pages/scale.ts): fill a table of n records, open it in a fresh page (the cold load, and the heap it adds), then point reads (`dirtyRead`), indexed selects (`dirtyIndexRead`, 10 records each), 1-record commits, and for disc_copies a fresh peer copying the table (the REPL path). k is the fitted growth exponent: time ∝ n^k.', '')
+  const metrics = [
+    ['coldLoad.ms', 'cold load', 'ms'],
+    ['heap.bytesPerRecord', 'heap per record', 'bytes'],
+    ['pointRead.us', 'point read', 'µs'],
+    ['indexedSelect.us', 'indexed select', 'µs'],
+    ['commit.ms', 'one commit', 'ms'],
+    ['peerCopy.ms', "a peer's copy", 'ms'],
+  ]
+  for (const k of S.scale.cases) {
+    const sizes = k.sizes
+    out.push(`### ${k.id}`, '')
+    out.push(`| figure | unit | ${sizes.map((n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`)).join(' | ')} | k (growth) |`)
+    out.push(`|---|---|${sizes.map(() => '---').join('|')}|---|`)
+    for (const [m, label, unit] of metrics) {
+      const vals = sizes.map((n) => fig[`${k.id}@${n}.${m}`])
+      if (vals.every((v) => typeof v !== 'number')) continue
+      const pts = sizes.map((n, i) => [Math.log(n), Math.log(vals[i])]).filter(([, y]) => Number.isFinite(y))
+      let slope = NaN
+      if (pts.length >= 2) {
+        const mx = pts.reduce((a, [x]) => a + x, 0) / pts.length
+        const my = pts.reduce((a, [, y]) => a + y, 0) / pts.length
+        slope = pts.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / pts.reduce((a, [x]) => a + (x - mx) ** 2, 0)
+      }
+      // Per-record figures (heap) grow as n^(k+1) in total; the exponent shown is of the figure itself.
+      out.push(`| ${label} | ${unit} | ${vals.map((v) => (typeof v === 'number' ? fmt(v) : '—')).join(' | ')} | ${Number.isFinite(slope) ? slope.toFixed(2) : '—'} |`)
+    }
+    out.push('')
+  }
+  return out
 }
 
 const sanitizedResults = { meta, sizes: S, consistency, ratios: ratioRows, results, bundle }

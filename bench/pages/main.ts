@@ -13,6 +13,7 @@ import { p6Create, p6Observe, p6Run, p6StopObserver } from './p6-tabs.js'
 import { p8, p8Setup, p8Teardown } from './p8-select.js'
 import { p9Check, p9Close, p9Open, p9RawDrop, p9RawRun, p9RawSetup, p9Run, p9Setup } from './p9-tpcb.js'
 import { repl } from './repl.js'
+import { scaleDrop, scaleLoad, scaleOps, scaleSetup } from './scale.js'
 import { sagaBench } from './saga.js'
 import { esAppend, esLoad, esProjection } from './es.js'
 
@@ -51,6 +52,10 @@ const bench = {
   memJson,
   memRelease,
   repl,
+  scaleSetup,
+  scaleLoad,
+  scaleOps,
+  scaleDrop,
   sagaBench,
   esAppend,
   esProjection,
