@@ -97,12 +97,14 @@ const OKS = new Set(['committed', 'valid', 'conflict', 'moved', 'refused'])
 
 /** Checks a reply body's shape. Throws `bad_update`. */
 export function checkReply(body: unknown): PrimaryReply {
-  const b = body as Partial<Record<keyof PrimaryReply, unknown>> | null
+  const b = body as { rid?: unknown; ok?: unknown; pos?: unknown; message?: unknown } | null
   if (typeof b !== 'object' || b === null || isArr(b)) throw bad('not an object')
   if (!isStr(b.rid, 200) || typeof b.ok !== 'string' || !OKS.has(b.ok)) throw bad('reply')
   if (b.pos !== undefined) {
-    const p = b.pos as Partial<DocPosition> | null
-    if (typeof p !== 'object' || p === null || !Number.isSafeInteger(p.client) || !Number.isSafeInteger(p.clock)) throw bad('position')
+    const p = b.pos
+    if (typeof p !== 'object' || p === null || !('client' in p) || !('clock' in p) || !Number.isSafeInteger(p.client) || !Number.isSafeInteger(p.clock)) {
+      throw bad('position')
+    }
   }
   if (b.message !== undefined && !isStr(b.message, 2000)) throw bad('message')
   return b as PrimaryReply

@@ -7,7 +7,7 @@ import { Network, quiet } from '../replication/network.js'
 export interface Cluster {
   net: Network
   dbs: Database[]
-  settle(): Promise<void>
+  settle: () => Promise<void>
 }
 
 /** n nodes, all connected; `counter` (and `other`, ordinary) replicated; `counter`'s primary node 0. */
