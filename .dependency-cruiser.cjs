@@ -18,6 +18,7 @@
  *   query       src/query/                        patterns, match specs, planner, executor
  *   txn         src/txn/                          transactions, the committer
  *   replication src/replication/                  peers, the replication document, transports
+ *   primary     src/primary/                      primary tables and read routing (txn + replication)
  *   app         src/saga/, src/eventstore/, src/live/, src/typed/   the application layer (DESIGN.md
  *               decision 9): it stands on the public API, so it may import the api layer's TYPES
  *               (type-only imports of db.ts), and db.ts wires it in
@@ -40,6 +41,7 @@ const layers = [
   ['query', '^src/query/'],
   ['txn', '^src/txn/'],
   ['replication', '^src/replication/'],
+  ['primary', '^src/primary/'],
   ['app', '^src/(saga|eventstore|live|typed)/'],
   ['api', '^src/(db|db-args|open|index|react)\\.ts$'],
 ]

@@ -22,6 +22,7 @@ import { checkIncrement } from './txn/counter.js'
 import { inMemory, readNow } from './txn/read-now.js'
 import type { Session, JoinOptions } from './replication/session.js'
 import type { Replicator } from './replication/replicator.js'
+import { PrimaryTables } from './primary/primary.js'
 import { setRemotePolicy, type RemotePolicy } from './replication/remote-policy.js'
 import type { StorageType } from './schema/table-def.js'
 import { defineSaga, type SagaOptions, type SagaStep } from './saga/definition.js'
@@ -45,11 +46,18 @@ export class Database {
   private session: Session | null = null
   private sagaHost: SagaHost | null = null
   private es: EventStore | null = null
+  private readonly primary: PrimaryTables
 
   /** @internal Use {@link openDatabase}. */
   constructor(private readonly local: LocalNode) {
     this.committer = new Committer(local)
     this.runner = new Runner(local, this.committer)
+    this.primary = new PrimaryTables({
+      node: local,
+      port: () => this.session?.replicator?.primary ?? null,
+      transaction: (fn, opts) => this.runner.run('transaction', fn, opts),
+      createTable: (name, opts) => this.createTable(name, opts),
+    })
   }
 
   /** The node id (stable across reloads, kept in IndexedDB). */
@@ -66,6 +74,7 @@ export class Database {
   async close(): Promise<void> {
     this.sagaHost?.close() // running sagas are abandoned as by a dead tab; the next tab resumes them
     this.es?.stop()
+    this.primary.close()
     await this.session?.leave().catch(() => undefined)
     this.session = null
     this.local.subs.applied.close(this.local.applied)
@@ -211,9 +220,14 @@ export class Database {
       await ddl.setMasterNodes(this.local, name, nodes)
     })
   }
-  /** An item of a table's information (API.md lists them); 'all' gives every item. */
-  tableInfo(name: string, item: TableInfoItem): unknown {
+  /**
+   * An item of a table's information (API.md lists them); 'all' gives every item. `'primary'`: the
+   * node committing the table's writes (undefined: not a primary table, or this tab does not
+   * replicate); `'lastSync'`: when this copy last heard from that primary (ms since the epoch).
+   */
+  tableInfo(name: string, item: TableInfoItem | 'primary' | 'lastSync'): unknown {
     this.local.check()
+    if (item === 'primary' || item === 'lastSync') return this.primary.info(name, item)
     return tableInfo(this.local, this.local.catalog.get(name), item)
   }
   /**
@@ -521,6 +535,23 @@ export class Database {
    */
   projection(name: string, def: ProjectionDef): Projection {
     return this.eventStore().projections.declare(name, def)
+  }
+
+  /**
+   * Makes `node` the primary of `table` (API.md, "Read routing and primary tables"): from now on
+   * that node commits the table's writes for the whole cluster, and a transaction on another node
+   * that writes it is validated and committed there (src/primary/). Moving the role (fail-over)
+   * starts a new epoch: a former primary's late commits never overwrite the new one's.
+   * @throws WebnesiaError `'no_exists'` / `'bad_type'` for a bad table, `'badarg'` for a bad node,
+   * `'not_supported'` when this tab does not replicate; PrimaryUnavailableError when `node` is unreachable
+   * @example
+   * await db.setPrimary('stock', db.node)
+   */
+  setPrimary(table: string, node: string): Promise<void> {
+    return this.guard(() => {
+      this.primary.setPrimary(table, node)
+      return Promise.resolve()
+    })
   }
 
   /** Runs `fn` as an async call, turning synchronous throws into rejections. */

@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'locked'
   | 'wrong_expected_version'
   | 'too_many_attempts'
+  | 'primary_unavailable'
 
 /** Base class of every error raised by webnesia. */
 export class WebnesiaError extends Error {
@@ -189,6 +190,24 @@ export class TooManyAttemptsError extends WebnesiaError {
     this.aggregate = aggregate
     this.id = id
     this.attempts = attempts
+  }
+}
+
+/**
+ * A transaction writes a primary table (`db.setPrimary`) and its primary node cannot be reached:
+ * nothing was committed, unless `unknownOutcome` is true (the request reached the primary's link
+ * and no answer came back in time: the primary may have committed it). `table` is the primary
+ * table, `primary` the node holding its role (undefined: no node of the table is known).
+ */
+export class PrimaryUnavailableError extends WebnesiaError {
+  readonly table: string
+  readonly primary: string | undefined
+  readonly unknownOutcome: boolean
+  constructor(table: string, primary: string | undefined, message: string, unknownOutcome = false) {
+    super('primary_unavailable', `${table}: ${message}`)
+    this.table = table
+    this.primary = primary
+    this.unknownOutcome = unknownOutcome
   }
 }
 

@@ -4,6 +4,7 @@
  *
  *     root map `schema`       table name → the cluster-wide definition (no storage: that is per node)
  *     root map `copies`       `<table>\0<node>` → that node's storage type, or null (no copy)
+ *     root map `primary`      table name → its primary role `{ node, epoch }` (src/primary/)
  *     root map `t:<cookie>`   keyString(key) → the key's records (encoded, codec.ts), one array
  *
  * Table maps are named by the table's cookie, so a table deleted and created again starts from
@@ -29,6 +30,12 @@ export interface ClusterDef {
   recordName: string
   cookie: string
   masterNodes: string[]
+}
+
+/** The node that commits a primary table's writes for the cluster, and the role's epoch (fencing). */
+export interface PrimaryRole {
+  node: string
+  epoch: number
 }
 
 /** Origin of document transactions made by this node from its own commits. */
@@ -59,10 +66,12 @@ export class ReplicaDoc {
   readonly doc = new Y.Doc()
   readonly schema: Y.Map<ClusterDef>
   readonly copies: Y.Map<StorageType | null>
+  readonly primary: Y.Map<PrimaryRole>
 
   constructor() {
     this.schema = this.doc.getMap('schema')
     this.copies = this.doc.getMap('copies')
+    this.primary = this.doc.getMap('primary')
   }
 
   /** The map of a table's records. */

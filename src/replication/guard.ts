@@ -8,7 +8,7 @@
  * counted thing takes at least one byte, so no count can exceed them) and a nesting limit: the
  * walk is linear in the update's size, and it ends. It also enforces the shape of webnesia's
  * document: only map entries (`Y.Map.set` / delete) holding JSON-like values, under the roots
- * `schema`, `copies` and `t:<cookie>`; no text, arrays, nested types, formats or subdocuments.
+ * `schema`, `copies`, `primary` and `t:<cookie>`; no text, arrays, nested types, formats or subdocuments.
  * Anything else is a {@link WebnesiaError} `'bad_update'` and the update is not applied.
  *
  * @module
@@ -31,7 +31,7 @@ function bad(message: string): WebnesiaError {
 
 /** True for the root names webnesia's document uses. */
 export function isRootName(name: string): boolean {
-  return name === 'schema' || name === 'copies' || (name.startsWith('t:') && name.length > 2 && name.length < 300)
+  return name === 'schema' || name === 'copies' || name === 'primary' || (name.startsWith('t:') && name.length > 2 && name.length < 300)
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -192,6 +192,25 @@ export function checkUpdate(update: Uint8Array, validate?: (root: string, value:
   return roots
 }
 
+/**
+ * Decodes one lib0 `writeAny` value from a peer (the body of a primary-table message, wire.ts),
+ * bounded like an update: every count checked against the bytes left, nesting limited, no
+ * bigints; the whole buffer must be that one value. Throws `bad_update`.
+ */
+export function checkAny(bytes: Uint8Array): unknown {
+  if (bytes.length > MAX_UPDATE) throw bad(`larger than ${String(MAX_UPDATE)} bytes`)
+  const w = new Walker(bytes)
+  let v: unknown
+  try {
+    v = w.any(0)
+  } catch (e) {
+    if (e instanceof WebnesiaError) throw e
+    throw bad(e instanceof Error ? e.message : String(e))
+  }
+  if (w.left !== 0) throw bad('trailing bytes')
+  return v
+}
+
 /** The shape of a value under a root (when the root is known from the update itself). */
 function checkValue(root: string | null, v: unknown): void {
   if (root === null) return
@@ -199,6 +218,12 @@ function checkValue(root: string | null, v: unknown): void {
     if (v !== null && typeof v !== 'string') throw bad('a copy entry must be a storage type or null')
   } else if (root === 'schema') {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('a schema entry must be an object')
+  } else if (root === 'primary') {
+    const r = v as { node?: unknown; epoch?: unknown } | null
+    if (typeof r !== 'object' || r === null || typeof r.node !== 'string' || r.node.length === 0 || r.node.length > 200) {
+      throw bad('a primary entry must be { node, epoch }')
+    }
+    if (typeof r.epoch !== 'number' || !Number.isSafeInteger(r.epoch) || r.epoch < 1) throw bad('a primary epoch must be a positive integer')
   } else if (!Array.isArray(v) || v.some((r) => typeof r !== 'object' || r === null || Array.isArray(r))) {
     throw bad('a table entry must be an array of records')
   }

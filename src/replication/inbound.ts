@@ -44,6 +44,7 @@ export function changeOf(rdoc: ReplicaDoc, tr: Y.Transaction): DocChange {
       schema = true
       continue
     }
+    if (name === 'primary') continue // primary roles (src/primary/): no records, no schema
     const cookie = name.slice(2)
     let set = tables.get(cookie)
     if (!set) tables.set(cookie, (set = new Set()))

@@ -74,6 +74,7 @@ export class Partitions {
     for (const t of theirs) {
       const masters = catalog.tables.get(t)?.def.masterNodes ?? []
       if (masters.includes(self) && !masters.includes(node)) peer.reassert.add(t)
+      else if (this.ctx.rdoc.primary.get(t)?.node === self) peer.reassert.add(t)
     }
   }
 
@@ -119,6 +120,9 @@ export class Partitions {
     for (const [cookie, ks] of tables) {
       const name = tableOfCookie(node, cookie)
       if (name === null || !peer.reassert.has(name)) continue
+      const role = rdoc.primary.get(name)
+      // Fencing: the role moved to another node (a newer epoch) while apart: that node decides.
+      if (role !== undefined && role.node !== this.ctx.self && !(node.catalog.tables.get(name)?.def.masterNodes ?? []).includes(this.ctx.self)) continue
       const rt = node.catalog.get(name)
       for (const k of ks) {
         const key = parseKeyString(k)

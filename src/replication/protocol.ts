@@ -8,6 +8,7 @@
  *     SYNC2   ──► inbound.apply; the peer caught up (partitions: stop re-asserting)
  *     UPDATE  ──► inbound.apply (its ack id is answered by an ACK once it is committed)
  *     ACK     ──► acks.acked
+ *     PREQ / PREPLY ──► the tab's primary service (primary-link.ts; src/primary/)
  *     local doc update ──► UPDATE(next ack id) to every peer, persisted
  *     a peer's doc update ──► UPDATE(0) to every other peer (a partial mesh still converges)
  *     every resyncMs ──► SYNC1 to every peer (anti-entropy: dropped messages come back)
@@ -25,6 +26,7 @@ import type { DocStore } from './doc-store.js'
 import type { Inbound } from './inbound.js'
 import type { Partitions } from './partitions.js'
 import type { Peer, Peers } from './peers.js'
+import { primaryService, type PrimaryPort } from './primary-link.js'
 import { decodeFrame, type Message } from './wire.js'
 
 /** The replication protocol of one node, over all its links. */
@@ -36,6 +38,9 @@ export class Protocol {
     private readonly inbound: Inbound,
     private readonly acks: Acks,
     private readonly store: DocStore,
+    private readonly port: PrimaryPort,
+    /** When a frame last came from each node (primary tables' `lastSync`), kept here. */
+    private readonly heard: Map<string, number>,
   ) {}
 
   /** Opens the conversation on a link: HELLO, then SYNC1. */
@@ -48,6 +53,7 @@ export class Protocol {
   receive(peer: Peer, frame: Uint8Array): void {
     if (peer.closed || peer.cut || this.ctx.stopped()) return
     try {
+      if (peer.node !== null) this.heard.set(peer.node, Date.now())
       const whole = peer.reasm.take(frame)
       if (!whole) return
       this.handle(peer, decodeFrame(whole))
@@ -98,6 +104,11 @@ export class Protocol {
       case 'ack':
         this.acks.acked(peer, m.ack)
         break
+      case 'preq':
+      case 'preply':
+        if (peer.node === null) throw new WebnesiaError('bad_update', 'a primary-table message before HELLO')
+        primaryService(this.ctx.node)?.receive(this.port, peer.node, m.kind, m.id, m.body)
+        break
     }
   }
 
@@ -106,6 +117,7 @@ export class Protocol {
     if (peer.node !== null && peer.node !== node) throw new WebnesiaError('bad_update', 'a peer changed its node id')
     const first = peer.node === null
     peer.node = node
+    this.heard.set(node, Date.now())
     this.partitions.met(peer, node, apartPairs)
     if (first) {
       this.peers.nodeUp(node)

@@ -34,6 +34,8 @@ import { Loader } from './loader.js'
 import { followLog, serveSync, unfollow } from './node-link.js'
 import { Partitions } from './partitions.js'
 import { Peers, type Peer } from './peers.js'
+import type { PrimaryPort } from './primary-link.js'
+import { primaryPort } from './primary-port.js'
 import { Screen } from './policy.js'
 import { Protocol } from './protocol.js'
 import type { Pipe } from './transport.js'
@@ -54,6 +56,8 @@ export class Replicator {
   private readonly loader: Loader
   private readonly inbound: Inbound
   private readonly protocol: Protocol
+  /** What primary tables (src/primary/) use of this replicator. */
+  readonly primary: PrimaryPort
   private queue: Promise<void> = Promise.resolve()
   private resyncTimer: ReturnType<typeof setInterval> | null = null
   private stopped = false
@@ -89,7 +93,11 @@ export class Replicator {
     this.acks = new Acks(node, this.peers, opts.ackTimeoutMs ?? 5000)
     this.loader = new Loader(this.ctx)
     this.inbound = new Inbound(this.ctx, this.peers, this.loader, this.partitions, this.store, new Screen(this.ctx))
-    this.protocol = new Protocol(this.ctx, this.peers, this.partitions, this.inbound, this.acks, this.store)
+    const heard = new Map<string, number>()
+    this.primary = primaryPort(this.ctx, this.peers, heard, () => {
+      this.resync()
+    })
+    this.protocol = new Protocol(this.ctx, this.peers, this.partitions, this.inbound, this.acks, this.store, this.primary, heard)
   }
 
   /** This node's id. */

@@ -10,6 +10,8 @@
  *     kind 3  SYNC2   an update holding everything the state vector lacked
  *     kind 4  UPDATE  an update, and an ack id (0: none wanted)
  *     kind 5  ACK     an ack id: the update carrying it is durable on the sender
+ *     kind 6  PREQ    a request id and a body: a commit or read validation for a primary table
+ *     kind 7  PREPLY  a request id and a body: the primary's answer (src/primary/messages.ts)
  *     kind 9  CHUNK   message id, index, count, a slice of a larger message
  *
  * WebRTC data channels drop messages over 256 KiB silently (and y-webrtc swallows the error), so
@@ -24,6 +26,7 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { WebnesiaError } from '../errors.js'
+import { checkAny } from './guard.js'
 import type { Pipe } from './transport.js'
 
 /** First byte of every webnesia frame (y-webrtc's own messages start with 0–4). */
@@ -41,8 +44,10 @@ export type Message =
   | { kind: 'sync2'; update: Uint8Array }
   | { kind: 'update'; update: Uint8Array; ack: number }
   | { kind: 'ack'; ack: number }
+  | { kind: 'preq'; id: number; body: unknown }
+  | { kind: 'preply'; id: number; body: unknown }
 
-const KIND = { hello: 1, sync1: 2, sync2: 3, update: 4, ack: 5, chunk: 9 } as const
+const KIND = { hello: 1, sync1: 2, sync2: 3, update: 4, ack: 5, preq: 6, preply: 7, chunk: 9 } as const
 
 /** A malformed message from a peer. */
 export function badUpdate(message: string): WebnesiaError {
@@ -73,6 +78,14 @@ export function encodeMessage(m: Message): Uint8Array {
     case 'ack':
       encoding.writeVarUint(e, m.ack)
       break
+    case 'preq':
+    case 'preply': {
+      encoding.writeVarUint(e, m.id)
+      const b = encoding.createEncoder()
+      encoding.writeAny(b, m.body as Parameters<typeof encoding.writeAny>[1])
+      encoding.writeVarUint8Array(e, encoding.toUint8Array(b))
+      break
+    }
   }
   return encoding.toUint8Array(e)
 }
@@ -181,6 +194,14 @@ export function decodeFrame(frame: Uint8Array): Message {
       case KIND.ack:
         m = { kind: 'ack', ack: decoding.readVarUint(d) }
         break
+      case KIND.preq:
+      case KIND.preply: {
+        const id = decoding.readVarUint(d)
+        // The body is walked with every count checked against the bytes left (guard.ts).
+        const body = checkAny(decoding.readVarUint8Array(d))
+        m = kind === KIND.preq ? { kind: 'preq', id, body } : { kind: 'preply', id, body }
+        break
+      }
       default:
         throw badUpdate(`unknown message kind ${String(kind)}`)
     }

@@ -17,10 +17,11 @@ import type { LocalNode } from '../node.js'
 import { Access, ConflictSignal, type ActivityKind } from './access.js'
 import { attemptsOf, type Attempt } from './attempts.js'
 import type { Committer } from './committer.js'
+import { commitRouteOf, type ReadRouting } from './route.js'
 import { AbortSignal, Transaction } from './transaction.js'
 
-/** Options of `db.transaction`. */
-export interface TransactionOptions {
+/** Options of `db.transaction` (read routing and primary tables: route.ts). */
+export interface TransactionOptions extends ReadRouting {
   /** How many times a conflicting transaction is run again. Default Infinity. */
   retries?: number
 }
@@ -61,11 +62,11 @@ export class Runner {
     if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
       return Promise.reject(new WebnesiaError('badarg', 'transaction options must be an object'))
     }
-    if (kind === 'transaction' || kind === 'sync_transaction') return this.transaction(kind, fn, opts.retries ?? Infinity)
+    if (kind === 'transaction' || kind === 'sync_transaction') return this.transaction(kind, fn, opts.retries ?? Infinity, opts)
     return this.dirty(kind, fn)
   }
 
-  private async transaction<T>(kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T, retries: number): Promise<T> {
+  private async transaction<T>(kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T, retries: number, routing: ReadRouting = {}): Promise<T> {
     if (retries !== Infinity && !(Number.isInteger(retries) && retries >= 0)) {
       throw new WebnesiaError('badarg', `retries must be an integer >= 0 or Infinity, got ${safeString(retries)}`)
     }
@@ -81,7 +82,7 @@ export class Runner {
       if (this.node.known > this.node.applied) await this.node.catchUp()
       const at = attempts.begin(this.node.applied)
       try {
-        const out = await this.runOnce(kind, fn, at)
+        const out = await this.runOnce(kind, fn, at, routing)
         if (out !== AGAIN) return out.value
       } finally {
         attempts.end(at)
@@ -90,7 +91,12 @@ export class Runner {
   }
 
   /** One run of a transaction function and its commit; AGAIN when it must run again. */
-  private async runOnce<T>(kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T, at: Attempt): Promise<{ value: T } | typeof AGAIN> {
+  private async runOnce<T>(
+    kind: ActivityKind,
+    fn: (t: Transaction) => Promise<T> | T,
+    at: Attempt,
+    routing: ReadRouting,
+  ): Promise<{ value: T } | typeof AGAIN> {
     const access = new Access(this.node, this.committer, kind, null, at)
     const t = new Transaction(access, this.nest)
     let value: T
@@ -113,6 +119,12 @@ export class Runner {
     let forgivenAt = -1
     for (;;) {
       if (!access.stillValid() && !access.forgive()) return AGAIN
+      const route = commitRouteOf(this.node)
+      if (route) {
+        const routed = await route({ reads, writes: access.writes, routing, stillValid: () => access.stillValid() })
+        if (routed === 'conflict') return AGAIN
+        if (routed === 'committed') return { value }
+      }
       if (access.writes.empty && reads && reads.discOnly.size === 0) return { value }
       const r = await this.committer.submit({ reads, writes: access.writes })
       if (r !== 'conflict') return { value }

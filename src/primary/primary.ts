@@ -1,0 +1,174 @@
+/**
+ * Primary tables and read routing (seed 002; API.md "Read routing and primary tables"): one node
+ * commits a table's writes for the whole cluster (Mnesia's cross-node transactions, LastaFlute's
+ * master / slave with "slave basis" reads). One {@link PrimaryTables} per handle: it is the tab's
+ * commit route (src/txn/route.ts) and its primary service (src/replication/primary-link.ts).
+ *
+ *     setPrimary(tab, node) ──► role { node, epoch + 1 } in the replication document (every node)
+ *     a transaction here ──► route:
+ *         no primary table written or read-validated ──► 'local' (the ordinary commit)
+ *         this node is the primary ──► 'local' (it commits for the cluster)
+ *         else ──► forward.ts: reads by value + writes ──► the primary (serve.ts)
+ *               committed ──► wait until this copy holds the commit (read-your-writes) ──► done
+ *               conflict  ──► wait until this copy caught up ──► the function runs again
+ *               moved     ──► the role moved (fencing): wait for the primary's roles, run again
+ *               no answer / primary down ──► PrimaryUnavailableError, or queued (queue.ts)
+ *
+ * Decisions (ARCHITECTURE.md "Primary tables"): a transaction that writes a primary table may
+ * write no ordinary replicated table (the two sides cannot commit atomically: refused with
+ * `not_supported`), and all the primary tables it writes must have one primary. It may read
+ * ordinary tables: those reads are replica reads, validated here before the request goes. Only
+ * the node's replicating tab routes (the roles live in its replication document).
+ *
+ * @module
+ */
+import { PrimaryUnavailableError, TransactionAbortedError, WebnesiaError } from '../errors.js'
+import type { PrimaryPort, PrimaryService } from '../replication/primary-link.js'
+import { setPrimaryService } from '../replication/primary-link.js'
+import { checkTableName } from '../schema/table-def.js'
+import { setCommitRoute, type RoutedCommit, type RouteOutcome } from '../txn/route.js'
+import { buildRequest, newRid, Requests } from './forward.js'
+import { PRIMARY_TIMEOUT_MS, type PrimaryHost } from './host.js'
+import type { PrimaryReply, PrimaryRequest } from './messages.js'
+import { PrimaryQueue } from './queue.js'
+import { PrimaryServer } from './serve.js'
+
+/** The primary tables of one handle. */
+export class PrimaryTables implements PrimaryService {
+  private readonly server: PrimaryServer
+  private readonly requests = new Requests()
+  readonly queue: PrimaryQueue
+
+  constructor(private readonly host: PrimaryHost) {
+    this.server = new PrimaryServer(host)
+    this.queue = new PrimaryQueue(host, (primary, req) => this.forward(primary, req))
+    this.queue.resume()
+    setCommitRoute(host.node, (c) => this.route(c))
+    setPrimaryService(host.node, this)
+  }
+
+  /** Stops (the handle closes). */
+  close(): void {
+    this.queue.close()
+    setCommitRoute(this.host.node, null)
+    setPrimaryService(this.host.node, null)
+  }
+
+  /** A PREQ or PREPLY from a peer (src/replication/protocol.ts). */
+  receive(port: PrimaryPort, from: string, kind: 'preq' | 'preply', id: number, body: unknown): void {
+    if (kind === 'preq') this.server.receive(port, from, id, body)
+    else this.requests.reply(from, id, body)
+  }
+
+  /**
+   * Gives `table`'s primary role to `node` with the next epoch (fail-over or a planned move).
+   * @throws WebnesiaError `'bad_type'` / `'no_exists'` for a bad table, `'badarg'` for a bad node,
+   * `'not_supported'` when this tab does not replicate or the table is local content;
+   * PrimaryUnavailableError when `node` is neither this node nor connected, or holds no copy.
+   */
+  setPrimary(table: string, node: string): void {
+    checkTableName(table)
+    const def = this.host.node.catalog.get(table).def
+    if (typeof node !== 'string' || node.length === 0 || node.length > 200) throw new WebnesiaError('badarg', 'setPrimary: node must be a node id')
+    if (def.localContent) throw new WebnesiaError('not_supported', `setPrimary: ${table} is local content (not replicated)`)
+    const port = this.host.port()
+    if (!port) throw new WebnesiaError('not_supported', 'setPrimary: this tab does not replicate (join a room first, in the replicating tab)')
+    if (node !== port.self && !port.isUp(node)) throw new PrimaryUnavailableError(table, node, `setPrimary: node ${node} is not reachable`)
+    const copies = this.host.node.hooks.service('copiesOf')?.(table)
+    if (copies && !copies.has(node)) throw new PrimaryUnavailableError(table, node, `setPrimary: node ${node} holds no copy`)
+    port.setRole(table, { node, epoch: (port.role(table)?.epoch ?? 0) + 1 })
+  }
+
+  /** `tableInfo(table, 'primary' | 'lastSync')`. */
+  info(table: string, item: 'primary' | 'lastSync'): string | number | undefined {
+    const port = this.host.port()
+    const role = port?.role(table)
+    if (!port || !role) return undefined
+    if (item === 'primary') return role.node
+    if (role.node === port.self || port.isUp(role.node)) return Date.now()
+    const at = port.lastHeard(role.node)
+    return at === 0 ? undefined : at
+  }
+
+  /** The commit route (src/txn/route.ts). */
+  private async route(c: RoutedCommit): Promise<RouteOutcome> {
+    const port = this.host.port()
+    if (!port) return 'local'
+    const roles = port.roles()
+    if (roles.size === 0) return 'local'
+    const written: string[] = []
+    const ordinary: string[] = []
+    for (const t of c.writes.tables.keys()) {
+      if (roles.has(t)) written.push(t)
+      else if (this.host.node.catalog.tables.get(t)?.def.localContent !== true) ordinary.push(t)
+    }
+    const read = new Set<string>()
+    for (const r of c.reads?.keys ?? []) if (roles.has(r.t)) read.add(r.t)
+    for (const t of c.reads?.tables.keys() ?? []) if (roles.has(t)) read.add(t)
+    if (written.length === 0 && (read.size === 0 || !this.readsAtPrimary(c, [...read]))) return 'local'
+    if (written.length > 0 && ordinary.length > 0) {
+      throw new WebnesiaError(
+        'not_supported',
+        `a transaction may not write primary tables (${written.join(', ')}) and ordinary replicated tables (${ordinary.join(', ')}) together`,
+      )
+    }
+    const tables = new Map<string, number>()
+    for (const t of [...written, ...read]) tables.set(t, (roles.get(t) as { epoch: number }).epoch)
+    const primaries = new Set([...tables.keys()].map((t) => (roles.get(t) as { node: string }).node))
+    if (primaries.size > 1) {
+      throw new WebnesiaError('not_supported', `the primary tables of one transaction must have one primary (${[...tables.keys()].join(', ')})`)
+    }
+    const primary = [...primaries][0] as string
+    if (primary === port.self) return 'local'
+    const req = await buildRequest(this.host.node, c, tables, newRid(port.self))
+    if (!req) return 'conflict'
+    const first = written[0] ?? [...read][0] ?? ''
+    if (!port.isUp(primary)) {
+      if (written.length > 0 && c.routing.whenPrimaryDown === 'queue') return this.queue.enqueue(req)
+      throw new PrimaryUnavailableError(first, primary, `the primary ${primary} is not reachable`)
+    }
+    const r = await this.forward(primary, req)
+    if (r === null) {
+      if (written.length > 0 && c.routing.whenPrimaryDown === 'queue') return this.queue.enqueue(req)
+      throw new PrimaryUnavailableError(first, primary, `no answer from the primary ${primary}`, written.length > 0)
+    }
+    if (r === 'refused') throw new TransactionAbortedError(`the primary ${primary} refused the transaction`)
+    return r
+  }
+
+  /**
+   * Sends a request to the primary and waits for this copy to hold the outcome; null when the
+   * primary did not answer in time.
+   */
+  private async forward(primary: string, req: PrimaryRequest): Promise<RouteOutcome | 'refused' | null> {
+    const port = this.host.port()
+    if (!port) return null
+    const reply: PrimaryReply | null = await this.requests.send(port, primary, req, PRIMARY_TIMEOUT_MS)
+    if (!reply) return null
+    // Read-your-writes: the transaction resolves once this node holds its commit; after a
+    // conflict or a moved role, the function runs again once this copy caught up with the primary.
+    if (reply.pos) await port.waitPosition(reply.pos, PRIMARY_TIMEOUT_MS)
+    switch (reply.ok) {
+      case 'committed':
+      case 'valid':
+        return 'committed'
+      case 'conflict':
+      case 'moved':
+        return 'conflict'
+      case 'refused':
+        return 'refused'
+    }
+  }
+
+  /** True when the transaction's reads of these primary tables must be validated at the primary. */
+  private readsAtPrimary(c: RoutedCommit, tables: string[]): boolean {
+    if (c.routing.reads === 'primary') return true
+    const max = c.routing.maxStalenessMs
+    if (max === undefined) return false
+    for (const t of tables) {
+      const at = this.info(t, 'lastSync')
+      if (typeof at !== 'number' || Date.now() - at > max) return true
+    }
+    return false
+  }
+}
