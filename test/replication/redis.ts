@@ -19,9 +19,9 @@ export function freePort(): Promise<number> {
   })
 }
 
-function lines(child: ChildProcess): AsyncIterator<string> {
+function lines(child: ChildProcess): AsyncIterator<string, undefined> {
   if (!child.stdout) throw new Error('no stdout')
-  return createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+  return createInterface({ input: child.stdout })[Symbol.asyncIterator]() as AsyncIterator<string, undefined>
 }
 
 /** Starts `/usr/bin/redis-server` on loopback; resolves once it accepts connections. */

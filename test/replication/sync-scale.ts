@@ -43,7 +43,7 @@ export async function scale(farm: Farm, n: number, per: number, timeoutMs: numbe
     const room = uniqueName('scale-room')
     const t0 = Date.now()
     for (let i = 0; i < n; i++) {
-      await (dbs[i] as Database).join({ room, server: farm.urls[i % farm.urls.length] as string, serverKind: 'hocuspocus', resyncMs: 0, copyType })
+      await (dbs[i] as Database).join({ room, server: farm.urls[i % farm.urls.length], serverKind: 'hocuspocus', resyncMs: 0, copyType })
     }
     await until(() => dbs.every((db) => size(db) >= 0), timeoutMs, 'every node has the table')
     const joinMs = Date.now() - t0
