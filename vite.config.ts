@@ -2,7 +2,8 @@
  * Vite: the demo's dev server and build, and the page the browser tests load.
  *
  * - `npm run demo` serves the demo (`index.html` → `demo/main.ts`) on 127.0.0.1:$PORT (default 5173).
- *   The same process runs the loopback signaling server for the demo's peers (`signalingServer()`).
+ *   The same process runs the loopback signaling server for the demo's peers (`signalingServer()`);
+ *   with WEBNESIA_SYNC=1 also a y-websocket server the demo joins through (`demo/sync-plugin.ts`).
  * - `npm run build` writes the demo and the e2e harness to `dist-demo/` (the library itself goes to `dist/`),
  *   with a service worker precaching the demo so it loads offline after one visit (vite-plugin-pwa).
  * - Playwright starts this server with WEBNESIA_E2E=1: no file watcher, no HMR and no Vite WebSocket,
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { defineConfig, type Plugin, type PreviewServer, type ViteDevServer } from 'vite'
 import { VitePWA } from 'vite-plugin-pwa'
 import { startSignalingServer, type SignalingServer } from './bin/webnesia-signal.js'
+import { syncServer } from './demo/sync-plugin.js'
 
 const root = fileURLToPath(new URL('.', import.meta.url))
 const e2e = process.env['WEBNESIA_E2E'] === '1'
@@ -97,7 +99,7 @@ const pwa = VitePWA({
 
 export default defineConfig({
   root,
-  plugins: [...(e2e ? [withoutViteClient()] : []), signalingServer(), pwa],
+  plugins: [...(e2e ? [withoutViteClient()] : []), signalingServer(), syncServer(), pwa],
   server: {
     host: '127.0.0.1',
     port,

@@ -6,7 +6,7 @@
  */
 import type { StorageType, SystemEvent } from '../src/index.js'
 import { isShopTable, type Shop, type ShopDb } from './schema.js'
-import { signalingUrl } from './signal.js'
+import { signalingUrl, syncServerUrl } from './signal.js'
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T
 const STORAGE: StorageType[] = ['ram_copies', 'disc_copies', 'disc_only_copies']
@@ -20,12 +20,14 @@ export function roomName(): string {
 export async function startNetwork(db: ShopDb, log: (text: string, kind: 'system' | 'warn') => void): Promise<void> {
   const peers = new Set<string>()
   const signaling = await signalingUrl()
+  const server = await syncServerUrl() // WEBNESIA_SYNC=1 npm run demo: through a y-websocket server
   let online = false
   const room = roomName()
   $('room').textContent = room
 
   const join = async (): Promise<void> => {
-    await db.join({ room, signaling: [signaling], peerOpts: { config: { iceServers: [] } }, resyncMs: 2000 })
+    if (server) await db.join({ room, server, resyncMs: 2000 })
+    else await db.join({ room, signaling: [signaling], peerOpts: { config: { iceServers: [] } }, resyncMs: 2000 })
     online = true
   }
   const render = (): void => {

@@ -17,3 +17,18 @@ export async function signalingUrl(): Promise<string> {
     return FALLBACK // offline, or a host that answers with HTML
   }
 }
+
+/**
+ * The sync server the demo joins through, when `WEBNESIA_SYNC=1 npm run demo` runs one (its URL
+ * from `/webnesia-sync.json`, see demo/sync-plugin.ts); otherwise null, and the demo uses WebRTC.
+ */
+export async function syncServerUrl(): Promise<string | null> {
+  try {
+    const res = await fetch('/webnesia-sync.json', { cache: 'no-store', signal: AbortSignal.timeout(2_000) })
+    if (!res.ok) return null
+    const body = (await res.json()) as { url?: unknown }
+    return typeof body.url === 'string' && /^wss?:\/\//.test(body.url) ? body.url : null
+  } catch {
+    return null
+  }
+}

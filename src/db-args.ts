@@ -38,9 +38,14 @@ export function checkJoinOptions(opts: unknown): asserts opts is JoinOptions {
   if (tr !== undefined && typeof tr !== 'function' && (typeof tr !== 'object' || tr === null || typeof tr.connect !== 'function')) {
     bad('transport must be a Transport (an object with connect) or a function')
   }
+  const srv = o['server']
+  if (srv !== undefined && (typeof srv !== 'string' || !/^wss?:\/\/\S+$/.test(srv))) bad(`server: not a ws:// or wss:// URL: ${safeString(srv)}`)
+  const kind = o['serverKind']
+  if (kind !== undefined && kind !== 'y-websocket' && kind !== 'hocuspocus') bad(`unknown serverKind ${safeString(kind)} (y-websocket or hocuspocus)`)
   const sig = o['signaling']
-  if (sig !== undefined || o['transport'] === undefined) {
-    if (!Array.isArray(sig) || (o['transport'] === undefined && sig.length === 0)) bad('signaling must list at least one server (e.g. ws://127.0.0.1:4444)')
+  const other = o['transport'] !== undefined || srv !== undefined // signaling may be left out
+  if (sig !== undefined || !other) {
+    if (!Array.isArray(sig) || (!other && sig.length === 0)) bad('signaling must list at least one server (e.g. ws://127.0.0.1:4444)')
     for (const u of sig as unknown[]) if (typeof u !== 'string' || !/^wss?:\/\/\S+$/.test(u)) bad(`signaling: not a ws:// or wss:// URL: ${safeString(u)}`)
   }
   if (o['password'] !== undefined && typeof o['password'] !== 'string') bad('password must be a string')

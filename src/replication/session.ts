@@ -13,11 +13,12 @@ import type { FaultOptions } from './faults.js'
 import { contend, LEASE_MS, steal, wait, type Contender } from './leader.js'
 import { announce, leaderBeat, publishCluster } from './node-link.js'
 import { Replicator } from './replicator.js'
-import { asTransport, type Pipe, type TransportLike } from './transport.js'
+import { syncServerTransport, type SyncServerOptions } from './sync-server.js'
+import { asTransport, combine, type Pipe, type Transport, type TransportLike } from './transport.js'
 import { webrtcTransport, type WebrtcOptions } from './webrtc.js'
 
 /** Options of `db.join`. */
-export interface JoinOptions extends Partial<WebrtcOptions> {
+export interface JoinOptions extends Partial<WebrtcOptions>, Partial<Omit<SyncServerOptions, 'room'>> {
   /** The room: every node joining the same room replicates with the others. */
   room: string
   /** Storage type of the copies this node adds of the cluster's tables (default 'disc_copies'). */
@@ -32,7 +33,8 @@ export interface JoinOptions extends Partial<WebrtcOptions> {
   leaseMs?: number
   /**
    * Connects the node to its peers instead of WebRTC (transport.ts; tests: an in-memory network):
-   * a {@link Transport}, or its `connect` function. Connected once this tab leads.
+   * a {@link Transport}, or its `connect` function. Connected once this tab leads (beside the
+   * sync server, when `server` names one too).
    */
   transport?: TransportLike
 }
@@ -59,7 +61,7 @@ export class Session {
     if (typeof opts !== 'object' || opts === null || typeof opts.room !== 'string' || opts.room.length === 0) {
       throw new WebnesiaError('badarg', 'join: room must be a non-empty string')
     }
-    if (!opts.transport && (!Array.isArray(opts.signaling) || opts.signaling.length === 0)) {
+    if (!opts.transport && opts.server === undefined && (!Array.isArray(opts.signaling) || opts.signaling.length === 0)) {
       throw new WebnesiaError('badarg', 'join: signaling must list at least one server (e.g. ws://127.0.0.1:4444)')
     }
     this.stopped = new Promise((r) => (this.stop = r))
@@ -91,15 +93,7 @@ export class Session {
     this.replicator = r
     await r.start()
     publishCluster(this.node, r)
-    const transport = this.opts.transport
-      ? asTransport(this.opts.transport)
-      : webrtcTransport({
-          room: this.opts.room,
-          signaling: this.opts.signaling ?? [],
-          password: this.opts.password,
-          peerOpts: this.opts.peerOpts,
-          maxConns: this.opts.maxConns,
-        })
+    const transport = this.transport()
     this.disconnect = await transport.connect((pipe: Pipe) => {
       r.attach(pipe)
     })
@@ -109,6 +103,21 @@ export class Session {
       announce(this.node, true)
     }, this.lease / 6)
     ;(this.beat as { unref?: () => void }).unref?.()
+  }
+
+  /**
+   * The transports `join`'s options name, all at once: a sync server (`server`), and the given
+   * `transport` or else WebRTC (`signaling`; left out when only a server is named).
+   */
+  private transport(): Transport {
+    const o = this.opts
+    const ts: Transport[] = []
+    if (o.server !== undefined) ts.push(syncServerTransport({ room: o.room, server: o.server, serverKind: o.serverKind }))
+    if (o.transport) ts.push(asTransport(o.transport))
+    else if (o.server === undefined || (o.signaling?.length ?? 0) > 0) {
+      ts.push(webrtcTransport({ room: o.room, signaling: o.signaling ?? [], password: o.password, peerOpts: o.peerOpts, maxConns: o.maxConns }))
+    }
+    return combine(ts)
   }
 
   /** Watches the leader's beats; takes over when they stop (a frozen or dead leader tab). */

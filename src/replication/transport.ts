@@ -23,7 +23,7 @@
  *   signaling server; each data channel is one link.
  * - **In-memory** (`test/replication/network.ts`): a simulated network whose links a test
  *   opens, cuts and delays at will.
- * - **A sync server** (y-websocket / Hocuspocus, a later issue) fits the same shape: ONE
+ * - **A sync server** (`sync-server.ts`: y-websocket's or Hocuspocus's server) fits the same shape: ONE
  *   WebSocket to a server that relays to many peers becomes one link per peer. The peer list is
  *   learned from awareness (each client publishes its node id; an added client is `peerUp` with
  *   a fresh link, a removed or timed-out one closes it); `link.send` wraps the frame in an
@@ -69,4 +69,27 @@ export type TransportLike = Transport | Transport['connect']
 /** The {@link Transport} of a {@link TransportLike}. */
 export function asTransport(t: TransportLike): Transport {
   return typeof t === 'function' ? { connect: t } : t
+}
+
+/**
+ * Several transports as one (`db.join({ room, server, signaling })`: a sync server and WebRTC at
+ * once): every link of each is handed over, and disconnecting disconnects them all. A peer reached
+ * both ways gets two links, which the replicator syncs both (the node is up while one is).
+ */
+export function combine(transports: readonly Transport[]): Transport {
+  if (transports.length === 1) return transports[0] as Transport
+  return {
+    connect: async (peerUp) => {
+      const stops: Disconnect[] = []
+      try {
+        for (const t of transports) stops.push(await t.connect(peerUp))
+      } catch (e) {
+        for (const s of stops) s()
+        throw e
+      }
+      return () => {
+        for (const s of stops) s()
+      }
+    },
+  }
 }

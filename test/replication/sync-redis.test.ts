@@ -1,0 +1,48 @@
+/**
+ * Hocuspocus with its Redis extension, two instances on loopback, Debian's redis-server started
+ * here and stopped after: nodes connected to different instances replicate, and a small version
+ * of the scale run (the 100-node one is sync-redis.soak.test.ts).
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { openDatabase } from '../../src/index.js'
+import { uniqueName } from '../node/helpers.js'
+import { startFarm, startRedis, type Farm } from './redis.js'
+import { scale, until } from './sync-scale.js'
+
+let redis: Awaited<ReturnType<typeof startRedis>>
+let farm: Farm
+beforeAll(async () => {
+  redis = await startRedis()
+  farm = await startFarm(redis.port, 2)
+}, 60_000)
+afterAll(async () => {
+  await farm?.stop()
+  await redis?.stop()
+})
+
+it('nodes on different Hocuspocus instances converge through Redis', async () => {
+  expect(farm.urls).toHaveLength(2)
+  const a = await openDatabase({ name: uniqueName('r') })
+  const b = await openDatabase({ name: uniqueName('r') })
+  try {
+    await a.createTable('item', { attributes: ['id', 'v'] })
+    await a.dirtyWrite('item', { id: 1, v: 'from a' })
+    const room = uniqueName('room')
+    await a.join({ room, server: farm.urls[0], serverKind: 'hocuspocus', resyncMs: 0 })
+    await b.join({ room, server: farm.urls[1], serverKind: 'hocuspocus', resyncMs: 0 })
+    await b.waitForTables(['item'], 10_000)
+    await b.dirtyWrite('item', { id: 2, v: 'from b' })
+    await until(async () => (await a.dirtyRead('item', 2)).length === 1, 10_000, 'a has b’s write')
+    expect(await b.dirtyRead('item', 1)).toEqual([{ id: 1, v: 'from a' }])
+    expect(a.replication?.connected()).toEqual([b.node])
+  } finally {
+    await a.close()
+    await b.close()
+  }
+})
+
+it('10 nodes over two instances, 50 records each: all converge', async () => {
+  const r = await scale(farm, 10, 50, 60_000)
+  console.log(`sync-server scale: ${JSON.stringify(r)}`)
+  expect(r.records).toBe(500)
+}, 120_000)

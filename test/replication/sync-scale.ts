@@ -1,0 +1,66 @@
+/**
+ * The scale run of the sync-server transport: `n` nodes spread over the instances of a Hocuspocus
+ * farm (Redis), the first creating the table, each writing `per` records once all have it; the
+ * run ends when every node holds all `n × per` records.
+ */
+import { openDatabase, type Database } from '../../src/index.js'
+import { uniqueName } from '../node/helpers.js'
+import type { Farm } from './redis.js'
+
+/** Resolves once `cond` holds (checked every 50 ms), or fails after `ms`. */
+export async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+const size = (db: Database): number => {
+  try {
+    return Number(db.tableInfo('item', 'size'))
+  } catch {
+    return -1
+  }
+}
+
+export interface ScaleResult {
+  nodes: number
+  records: number
+  /** From the first write to every node holding every record. */
+  convergeMs: number
+  /** From the first join to every node holding the (empty) table. */
+  joinMs: number
+  farm: { rss: number; heap: number }
+}
+
+/** Runs the scale workload; `copyType` of every node's copies (the nodes are in this process). */
+export async function scale(farm: Farm, n: number, per: number, timeoutMs: number, copyType: 'ram_copies' | 'disc_copies' = 'disc_copies'): Promise<ScaleResult> {
+  const dbs: Database[] = []
+  try {
+    for (let i = 0; i < n; i++) dbs.push(await openDatabase({ name: uniqueName('scale') }))
+    await (dbs[0] as Database).createTable('item', { attributes: ['id', 'v'], storage: copyType })
+    const room = uniqueName('scale-room')
+    const t0 = Date.now()
+    for (let i = 0; i < n; i++) {
+      await (dbs[i] as Database).join({ room, server: farm.urls[i % farm.urls.length], serverKind: 'hocuspocus', resyncMs: 0, copyType })
+    }
+    await until(() => dbs.every((db) => size(db) >= 0), timeoutMs, 'every node has the table')
+    const joinMs = Date.now() - t0
+    const t1 = Date.now()
+    await Promise.all(
+      dbs.map(async (db, i) => {
+        for (let k = 0; k < per; k += 10) {
+          await db.transaction(async (t) => {
+            for (let j = k; j < Math.min(per, k + 10); j++) await t.write('item', { id: `${String(i)}-${String(j)}`, v: j })
+          })
+        }
+      }),
+    )
+    await until(() => dbs.every((db) => size(db) === n * per), timeoutMs, `every node has ${String(n * per)} records`)
+    const convergeMs = Date.now() - t1
+    return { nodes: n, records: n * per, convergeMs, joinMs, farm: await farm.memory() }
+  } finally {
+    for (const db of dbs) await db.close()
+  }
+}
