@@ -80,7 +80,7 @@ export class DocStore {
     const tx = await this.node.backend.transaction([YDOC], 'readwrite')
     const s = tx.store(YDOC)
     const last = await s.edgeKey(undefined, 'prev')
-    fire(s.add(batch.length === 1 ? (batch[0] as Uint8Array) : Y.mergeUpdates(batch), typeof last === 'number' ? last + 1 : 1))
+    fire(s.add(batch.length === 1 ? batch[0] : Y.mergeUpdates(batch), typeof last === 'number' ? last + 1 : 1))
     await tx.done
   }
 

@@ -53,12 +53,8 @@ it('two file-backed nodes copy tables to each other, both ways, and keep them ac
   expect(await b.dirtyRead('x', 7)).toEqual([{ k: 7, v: 'a7' }])
   expect(await a.dirtyRead('y', 'only-b')).toEqual([{ k: 'only-b', v: new Date(7) }])
   // Live commits flow both ways once joined.
-  await b.transaction((t) => {
-    t.write('x', { k: 100, v: 'from b' })
-  })
-  await a.transaction((t) => {
-    t.write('y', { k: 'from-a', v: 1 })
-  })
+  await b.transaction((t) => t.write('x', { k: 100, v: 'from b' }))
+  await a.transaction((t) => t.write('y', { k: 'from-a', v: 1 }))
   await quiet(net, [a, b])
   expect(await a.dirtyRead('x', 100)).toEqual([{ k: 100, v: 'from b' }])
   expect(await b.dirtyRead('y', 'from-a')).toEqual([{ k: 'from-a', v: 1 }])
