@@ -99,6 +99,7 @@ export class Session {
           password: this.opts.password,
           peerOpts: this.opts.peerOpts,
           maxConns: this.opts.maxConns,
+          wrtc: this.opts.wrtc,
         })
     this.disconnect = await transport.connect((pipe: Pipe) => {
       r.attach(pipe)
