@@ -53,6 +53,10 @@ export function checkJoinOptions(opts: unknown): asserts opts is JoinOptions {
     const v = o[k]
     if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) bad(`${k} must be an object`)
   }
+  const wrtc = o['wrtc'] as Record<string, unknown> | undefined
+  if (wrtc !== undefined && (typeof wrtc !== 'object' || wrtc === null || typeof wrtc['RTCPeerConnection'] !== 'function')) {
+    bad('wrtc must be a WebRTC implementation (an object with RTCPeerConnection, e.g. node-datachannel/polyfill)')
+  }
   const ct = o['copyType']
   if (ct !== undefined && ct !== 'ram_copies' && ct !== 'disc_copies' && ct !== 'disc_only_copies') bad(`unknown copyType ${safeString(ct)}`)
   const mc = o['maxConns']

@@ -19,7 +19,7 @@
  * @module
  */
 import type { BackendFactory, StorageBackend } from './backend/backend.js'
-import { idbBackend, idbConnection, type Connection } from './backend/idb.js'
+import { idbBackend } from './backend/idb.js'
 import { DatabaseClosedError } from './errors.js'
 import { Subscriptions, type Origin, type SystemEvent } from './events/subscriptions.js'
 import { LogWriter } from './log/append.js'
@@ -115,14 +115,6 @@ export class LocalNode {
     await this.applier.load(undefined, false)
     if (this.snapshots.needed) await this.snapshots.fetch(this.tabs.link)
     this.subs.applied.reset(this.applied)
-  }
-
-  /**
-   * The IndexedDB connection under the backend: replication (replication/) still keeps its own
-   * stores (`ydoc`, `meta.partition`) through it, not through the backend seam.
-   */
-  get conn(): Connection {
-    return idbConnection(this.backend)
   }
 
   // The applier's state, read by the rest of the engine.

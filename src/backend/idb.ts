@@ -371,15 +371,3 @@ export class IdbBackend implements StorageBackend {
 
 /** The IndexedDB backend factory (the default). */
 export const idbBackend: BackendFactory = (name, create) => new IdbBackend(name, create)
-
-/**
- * The idb connection under a backend (through wrappers exposing theirs as `inner`): for the code
- * that still reaches IndexedDB directly (replication/'s own stores). Throws for a backend that is
- * not IndexedDB.
- */
-export function idbConnection(backend: StorageBackend): Connection {
-  let b: unknown = backend
-  while (b && !(b instanceof IdbBackend)) b = (b as { inner?: unknown }).inner
-  if (!(b instanceof IdbBackend)) throw new WebnesiaError('not_supported', 'this storage backend is not IndexedDB')
-  return b.connection
-}

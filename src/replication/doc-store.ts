@@ -1,18 +1,21 @@
 /**
- * Persistence of replication state in the node's IndexedDB database (the only module of
- * `replication/` that writes storage itself; loader.ts reads disc_only_copies rows to reconcile
- * and merge tables, through `node.conn` and `groupRows`):
+ * Persistence of replication state in the node's storage, through the backend seam
+ * (backend/backend.ts: IndexedDB in a browser, files on Node), so a node on any backend can join
+ * (the only module of `replication/` that writes storage itself; loader.ts reads disc_only_copies
+ * rows to reconcile and merge tables through the backend too):
  *
- *     store `ydoc`            autoIncrement → a Yjs update of the replication document; loaded
+ *     store `ydoc`            key 1, 2, … (the last key + 1; created autoIncrement, as format 4
+ *                             always did) → a Yjs update of the replication document; loaded
  *                             (merged) on start and compacted to one update when there were more
  *     store `meta`, 'partition'   { known: node ids met, apart: [node, tables changed here while it was away][] }
  *
- * Writes are batched: the updates of a burst (20 ms) go in one IDB transaction, merged.
+ * Writes are batched: the updates of a burst (20 ms) go in one backend transaction, merged.
  *
  * @module
  */
 import * as Y from 'yjs'
-import { fire, META, YDOC } from '../log/connection.js'
+import { fire } from '../backend/requests.js'
+import { META, YDOC } from '../log/connection.js'
 import type { LocalNode } from '../node.js'
 import { LOADED } from './doc.js'
 
@@ -35,24 +38,24 @@ export class DocStore {
 
   /** Loads the stored updates into `doc` (origin {@link LOADED}), creating the store the first time. */
   async load(doc: Y.Doc): Promise<void> {
-    const node = this.node
-    let db = await node.conn.get()
-    if (!db.objectStoreNames.contains(YDOC)) {
-      await node.conn.upgrade(async (d) => {
-        if (!d.objectStoreNames.contains(YDOC)) d.createObjectStore(YDOC, { autoIncrement: true })
+    const backend = this.node.backend
+    if (!(await backend.storeNames()).includes(YDOC)) {
+      await backend.upgrade(async (tx) => {
+        if (!tx.hasStore(YDOC)) tx.createStore(YDOC, { autoIncrement: true })
         return Promise.resolve()
       })
-      db = await node.conn.get()
     }
-    const stored = (await db.getAll(YDOC)) as Uint8Array[]
+    const r = await backend.transaction([YDOC], 'readonly')
+    const stored = (await r.store(YDOC).getAll()) as Uint8Array[]
     if (stored.length === 0) return
     const merged = Y.mergeUpdates(stored)
     Y.applyUpdate(doc, merged, LOADED)
     if (stored.length > 1) {
       // Compact: one update instead of many.
-      const tx = db.transaction(YDOC, 'readwrite')
-      fire(tx.store.clear())
-      fire(tx.store.add(merged))
+      const tx = await backend.transaction([YDOC], 'readwrite')
+      const s = tx.store(YDOC)
+      fire(s.clear())
+      fire(s.add(merged, 1))
       await tx.done
     }
   }
@@ -74,24 +77,26 @@ export class DocStore {
     const batch = this.pending
     this.pending = []
     if (batch.length === 0 || this.node.closed) return
-    const db = await this.node.conn.get()
-    const tx = db.transaction(YDOC, 'readwrite')
-    fire(tx.store.add(batch.length === 1 ? (batch[0] as Uint8Array) : Y.mergeUpdates(batch)))
+    const tx = await this.node.backend.transaction([YDOC], 'readwrite')
+    const s = tx.store(YDOC)
+    const last = await s.edgeKey(undefined, 'prev')
+    fire(s.add(batch.length === 1 ? batch[0] : Y.mergeUpdates(batch), typeof last === 'number' ? last + 1 : 1))
     await tx.done
   }
 
   /** The partition bookkeeping of the last run (null: none, or not readable). */
   async loadPartition(): Promise<SavedPartition | null> {
-    const db = await this.node.conn.get()
-    const saved = (await db.get(META, PARTITION)) as unknown
+    const tx = await this.node.backend.transaction([META], 'readonly')
+    const saved = await tx.store(META).get(PARTITION)
     return isSavedPartition(saved) ? saved : null
   }
 
   /** Stores the partition bookkeeping. */
   async savePartition(saved: SavedPartition): Promise<void> {
     if (this.node.closed) return
-    const db = await this.node.conn.get()
-    await db.put(META, saved, PARTITION)
+    const tx = await this.node.backend.transaction([META], 'readwrite')
+    fire(tx.store(META).put(saved, PARTITION))
+    await tx.done
   }
 }
 

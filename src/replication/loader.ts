@@ -19,7 +19,7 @@
 import { WebnesiaError } from '../errors.js'
 import * as ddl from '../schema/ddl.js'
 import { makeTableDef, storeName, type StorageType, type TableDef } from '../schema/table-def.js'
-import { groupRows } from '../storage/idb-table.js'
+import { readStore } from '../storage/idb-table.js'
 import type { Rec } from '../storage/record.js'
 import { canonical, type Key } from '../storage/term.js'
 import { WriteSet } from '../txn/write-set.js'
@@ -108,8 +108,8 @@ export class Loader {
     if (rt.mem) {
       for (const s of rt.mem.slots()) out.push(...s.recs)
     } else {
-      const db = await this.ctx.node.conn.get()
-      groupRows(def, await db.getAll(storeName(def)), (_k, recs) => out.push(...recs))
+      const tx = await this.ctx.node.backend.transaction([storeName(def)], 'readonly')
+      await readStore(tx.store(storeName(def)), def, (_k, recs) => out.push(...recs))
     }
     return out
   }
@@ -178,8 +178,8 @@ export class Loader {
       if (rt.mem) {
         for (const s of rt.mem.slots()) slots.set(keyString(s.key), s.recs)
       } else {
-        const db = await node.conn.get()
-        groupRows(rt.def, await db.getAll(storeName(rt.def)), (key, recs) => slots.set(keyString(key), recs))
+        const tx = await node.backend.transaction([storeName(rt.def)], 'readonly')
+        await readStore(tx.store(storeName(rt.def)), rt.def, (key, recs) => slots.set(keyString(key), recs))
       }
       contents.push({ def: rt.def, slots })
     }

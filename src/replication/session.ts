@@ -115,7 +115,7 @@ export class Session {
     if (o.server !== undefined) ts.push(syncServerTransport({ room: o.room, server: o.server, serverKind: o.serverKind }))
     if (o.transport) ts.push(asTransport(o.transport))
     else if (o.server === undefined || (o.signaling?.length ?? 0) > 0) {
-      ts.push(webrtcTransport({ room: o.room, signaling: o.signaling ?? [], password: o.password, peerOpts: o.peerOpts, maxConns: o.maxConns }))
+      ts.push(webrtcTransport({ room: o.room, signaling: o.signaling ?? [], password: o.password, peerOpts: o.peerOpts, maxConns: o.maxConns, wrtc: o.wrtc }))
     }
     return combine(ts)
   }

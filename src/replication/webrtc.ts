@@ -14,6 +14,7 @@
 import * as Y from 'yjs'
 import { WebnesiaError } from '../errors.js'
 import type { Disconnect, Pipe, PeerUp, Transport } from './transport.js'
+import { webrtcPeerOpts, type WrtcImplementation } from './webrtc-runtime.js'
 import { MAGIC } from './wire.js'
 
 /** Options of the WebRTC transport (`db.join`). */
@@ -27,6 +28,12 @@ export interface WebrtcOptions {
   peerOpts?: Record<string, unknown>
   /** Most connections to keep (default 20). */
   maxConns?: number
+  /**
+   * A WebRTC implementation where the runtime has none (simple-peer's `wrtc`), e.g.
+   * `await import('@roamhq/wrtc')`. On Node it defaults to `node-datachannel/polyfill` when that
+   * package is installed (webrtc-runtime.ts); browsers use their own.
+   */
+  wrtc?: WrtcImplementation
 }
 
 interface SimplePeerLike {
@@ -54,12 +61,13 @@ async function connect(opts: WebrtcOptions, attach: PeerUp): Promise<Disconnect>
   if (!Array.isArray(opts.signaling) || opts.signaling.length === 0) {
     throw new WebnesiaError('badarg', 'join: signaling must list at least one server (e.g. ws://127.0.0.1:4444)')
   }
+  const peerOpts = await webrtcPeerOpts(opts.wrtc, opts.peerOpts)
   const { WebrtcProvider } = await import('y-webrtc')
   const doc = new Y.Doc()
   const provider = new WebrtcProvider(opts.room, doc, {
     signaling: opts.signaling,
     password: opts.password ?? null,
-    peerOpts: opts.peerOpts ?? {},
+    peerOpts,
     maxConns: opts.maxConns ?? 20,
     filterBcConns: false,
   } as ConstructorParameters<typeof WebrtcProvider>[2])

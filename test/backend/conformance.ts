@@ -152,5 +152,27 @@ export function backendConformance(name: string, h: BackendHarness): void {
       expect(await r.store('s').get(1)).toEqual({ a: [1] })
       b.close()
     })
+    it('an autoIncrement store takes explicit keys; the last key read and added to in one transaction (replication/doc-store.ts)', async () => {
+      const b = h.open(fresh(), (tx) => {
+        tx.createStore('u', { autoIncrement: true })
+      })
+      await b.storeNames()
+      const append = async (v: Uint8Array): Promise<void> => {
+        const tx = await b.transaction(['u'], 'readwrite')
+        const s = tx.store('u')
+        const last = await s.edgeKey(undefined, 'prev')
+        void s.add(v, typeof last === 'number' ? last + 1 : 1)
+        await tx.done
+      }
+      // Two appends opened together run one after the other: each sees the other's key.
+      await Promise.all([append(new Uint8Array([1, 2])), append(new Uint8Array([3]))])
+      await append(new Uint8Array([4]))
+      const r = await b.transaction(['u'], 'readonly')
+      expect(await r.store('u').getAllKeys()).toEqual([1, 2, 3])
+      const vals = (await r.store('u').getAll()) as Uint8Array[]
+      expect(vals.every((v) => v instanceof Uint8Array)).toBe(true)
+      expect(vals.map((v) => [...v]).flat().sort()).toEqual([1, 2, 3, 4])
+      b.close()
+    })
   })
 }
