@@ -104,7 +104,7 @@ test('a background tab’s live query, hidden and then frozen, is current once t
     const Real = window.WebSocket
     window.WebSocket = new Proxy(Real, {
       construct(target, args: ConstructorParameters<typeof WebSocket>) {
-        const ws = Reflect.construct(target, args) as WebSocket
+        const ws = Reflect.construct<typeof args, WebSocket>(target, args)
         if (args[1] === 'vite-hmr') {
           const add = ws.addEventListener.bind(ws)
           ws.addEventListener = ((type: string, fn: EventListener, opts?: AddEventListenerOptions) => {
@@ -170,7 +170,7 @@ test.describe('over WebRTC', () => {
     await openIn(a, uniqueName('a'))
     await setupTable(a)
     await a.evaluate(async (opts) => {
-      await db.join(opts as unknown as Parameters<typeof db.join>[0])
+      await db.join(opts)
     }, { room, signaling: [url], peerOpts: { config: { iceServers: [] } }, resyncMs: 1000 })
     await joinIn(b, uniqueName('b'), url, room)
     await follow(b)

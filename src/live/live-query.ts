@@ -46,8 +46,11 @@ export const FRAME_MS = 16
 
 /** Something that receives a live query's values (and, optionally, its errors). */
 export interface LiveQueryObserver<T> {
+  /** Each new value (never two deep-equal values in a row). */
   next?: (value: T) => void
+  /** Each distinct failure of the query function (the query goes on). */
   error?: (err: unknown) => void
+  /** The database closed: no more values. */
   complete?: () => void
 }
 
@@ -57,12 +60,24 @@ export interface LiveQueryObserver<T> {
  */
 export interface Unsubscribe {
   (): void
+  /**
+   * The same as calling it: ends the subscription (the query stops with its last subscriber).
+   * @throws Nothing: a second call does nothing.
+   */
   unsubscribe(): void
 }
 
 /** A minimal interop observable, as `Symbol.observable` returns it. */
 export interface InteropObservable<T> {
+  /**
+   * Subscribes as {@link LiveQuery.subscribe} does.
+   * @throws Nothing: the query's failures go to `observer.error`.
+   */
   subscribe(observer: LiveQueryObserver<T> | ((value: T) => void)): { unsubscribe(): void }
+  /**
+   * Itself (the interop protocol).
+   * @throws Nothing.
+   */
   [Symbol.observable](): InteropObservable<T>
 }
 
@@ -182,6 +197,7 @@ export class LiveQuery<T> {
   /**
    * Resolves once no run is due or in flight: every commit applied so far is reflected in the
    * last value (or error). For tests, tools and server-side rendering.
+   * @throws Nothing: it resolves (at once when the query has no subscriber).
    */
   idle(): Promise<void> {
     if (!this.busy) return Promise.resolve()
@@ -201,6 +217,8 @@ export class LiveQuery<T> {
    * Subscribes: `next` gets the first value once the function has run, then every new value;
    * `error` gets each distinct failure. A value already known is delivered synchronously.
    * Returns the unsubscribe function (also callable as `.unsubscribe()`).
+   * @throws Nothing: the query's failures go to `error`; an exception thrown by a callback is
+   * reported (`reportError`) and does not stop the query.
    */
   subscribe(next: ((value: T) => void) | LiveQueryObserver<T>, error?: (err: unknown) => void): Unsubscribe {
     const o: LiveQueryObserver<T> = typeof next === 'function' ? { next, ...(error ? { error } : {}) } : next
@@ -215,7 +233,10 @@ export class LiveQuery<T> {
     return Object.assign(off, { unsubscribe: off })
   }
 
-  /** The interop observable under its string name (see `Symbol.observable`). */
+  /**
+   * The interop observable under its string name (see `Symbol.observable`).
+   * @throws Nothing.
+   */
   '@@observable'(): InteropObservable<T> {
     const self: InteropObservable<T> = {
       subscribe: (observer: LiveQueryObserver<T> | ((value: T) => void)) => this.subscribe(observer),
@@ -350,6 +371,7 @@ export interface LiveQuery<T> {
   /**
    * `q[Symbol.observable]()`: the interop observable (`from(q)` in RxJS). Also under the
    * string `'@@observable'`, where libraries look it up when `Symbol.observable` is not defined.
+   * @throws Nothing.
    */
   [Symbol.observable](): InteropObservable<T>
 }
