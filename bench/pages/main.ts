@@ -15,6 +15,7 @@ import { p9Check, p9Close, p9Open, p9Run, p9Setup } from './p9-tpcb.js'
 import { repl } from './repl.js'
 import { sagaBench } from './saga.js'
 import { esAppend, esLoad, esProjection } from './es.js'
+import { liveFanout, liveLatency, liveUnrelated } from './live.js'
 
 const bench = {
   deleteAllIdb,
@@ -52,6 +53,9 @@ const bench = {
   esAppend,
   esProjection,
   esLoad,
+  liveLatency,
+  liveFanout,
+  liveUnrelated,
 }
 
 declare global {

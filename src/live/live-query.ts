@@ -13,9 +13,10 @@
  *   landed under), runs never overlap, and each starts after the previous one ended: values come in
  *   commit order. Commits applied while a run is in flight are matched against that run's read set
  *   once it is known, so none is missed.
- * - Coalescing: the first change after a quiet spell re-runs on the next task; changes within
- *   {@link FRAME_MS} of the last run start wait for the end of that frame, so a burst costs about
- *   one run per frame and always ends with a run at the final state. In a hidden document (where
+ * - Coalescing: a change re-runs on the next task while fewer than {@link RUNS_PER_FRAME} runs
+ *   started within the last {@link FRAME_MS}; past that, it waits until the oldest of those runs
+ *   is a frame old, so a burst costs at most that many runs per frame and always ends with a run
+ *   at the final state, while an occasional change (a click, another tab's commit) is shown at once. In a hidden document (where
  *   browsers throttle timers to once a second) runs go on the next task without waiting: a hidden
  *   tab is current the moment it is shown.
  * - A throwing function calls the error callbacks once per distinct failure (name, code, message)
@@ -41,8 +42,11 @@ declare global {
   }
 }
 
-/** The window in which a burst of changes is folded into one re-run (one frame at 60 Hz). */
+/** The window in which a burst of changes is folded into a few re-runs (one frame at 60 Hz). */
 export const FRAME_MS = 16
+
+/** How many runs may start within one {@link FRAME_MS} window before changes wait for the next. */
+export const RUNS_PER_FRAME = 4
 
 /** Something that receives a live query's values (and, optionally, its errors). */
 export interface LiveQueryObserver<T> {
@@ -179,7 +183,8 @@ export class LiveQuery<T> {
   private scheduled = false
   private dirty = false
   private timer: ReturnType<typeof setTimeout> | undefined
-  private lastStart = -Infinity
+  /** Start times of the last {@link RUNS_PER_FRAME} runs, oldest first. */
+  private starts: number[] = []
   private lsn = -1
   private reads: ReadIndex | null = null
   /** Commits applied while a run was in flight: matched against its read set when it ends. */
@@ -299,7 +304,7 @@ export class LiveQuery<T> {
       this.scheduled = false
       void this.run()
     }
-    const wait = this.lastStart + FRAME_MS - now()
+    const wait = this.starts.length < RUNS_PER_FRAME ? 0 : (this.starts[0] ?? 0) + FRAME_MS - now()
     if (immediate || wait <= 0 || hidden()) nextTask(go)
     else this.timer = setTimeout(go, wait)
   }
@@ -309,7 +314,8 @@ export class LiveQuery<T> {
     this.running = true
     this.dirty = false
     this.during = []
-    this.lastStart = now()
+    this.starts.push(now())
+    if (this.starts.length > RUNS_PER_FRAME) this.starts.shift()
     this.runs++
     let obs: Observation<T>
     try {
