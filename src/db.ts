@@ -599,7 +599,7 @@ export class Database {
    * Declares a saga (API.md, "Sagas"; src/saga/): its steps, each with an optional compensation.
    * The tab then also resumes this definition's sagas that a dead or frozen tab left unfinished.
    *
-   * @throws BadSagaError for a malformed definition or options; WebnesiaError `'already_exists'`   when this handle
+   * @throws BadSagaError for a malformed definition or options; WebnesiaError `'already_exists'` when this handle
    * declared the name already
    * @example
    * const order = db.saga('order', [
