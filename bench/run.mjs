@@ -6,7 +6,7 @@
  *
  * Options:
  *   --quick            fewer repetitions and smaller sizes (under 2 minutes)
- *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 SCALE MEM CHUNK REPL SAGA ES)
+ *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 SCALE MEM CHUNK REPL SAGA ES LIVE)
  *   --reps=N           repetitions per workload (default 5, quick 3)
  *   --no-write         do not write BENCHMARKS.md / results.json (for trying things out)
  *   --dev              serve the page with Vite's dev server (unbundled modules) instead of a build
@@ -74,6 +74,7 @@ const S = quick
         ],
         reads: 2_000, selects: 100, commits: 20, copyUpTo: 10_000,
       },
+      live: { pings: 50, queries: [1, 10, 100], commits: 100, unrelated: 300 },
     }
   : {
       p1: { records: 10_000, libReads: 100_000, txnReads: 10_000, dexieReads: 2_000, mapReads: 1_000_000, rxdbReads: 500 },
@@ -97,6 +98,7 @@ const S = quick
         ],
         reads: 10_000, selects: 300, commits: 50, copyUpTo: 100_000,
       },
+      live: { pings: 200, queries: [1, 10, 100], commits: 300, unrelated: 1_000 },
     }
 
 // ---------------------------------------------------------------- browser and server
@@ -606,6 +608,19 @@ const workloads = [
       }
     },
   },
+  {
+    id: 'LIVE',
+    title: 'Live queries beside Dexie liveQuery: commit → new value, cost per commit with N queries open, re-runs on unrelated commits',
+    unit: 'ms (see ratios)',
+    sizes: S.live,
+    async rep(page) {
+      return {
+        ...(await call(page, 'liveLatency', { pings: S.live.pings })),
+        ...(await call(page, 'liveFanout', { queries: S.live.queries, commits: S.live.commits })),
+        ...(await call(page, 'liveUnrelated', { commits: S.live.unrelated })),
+      }
+    },
+  },
 ]
 
 /** Ratios, each with its target: value = num / den (median of per-repetition ratios). */
@@ -654,6 +669,17 @@ const ratios = [
   { w: 'ES', label: 'events/s appended 100 per call ÷ raw IDB 100 puts per strict tx (info)', num: 'lib.append100EventsPerSec', den: 'raw.put100EventsPerSec', op: 'info' },
   { w: 'ES', label: 'load without snapshot ÷ load from a snapshot (speed-up, info)', num: 'lib.loadNoSnapshotMs', den: 'lib.loadSnapshotMs', op: 'info' },
   { w: 'ES', label: 'projection catch-up events/s ÷ raw IDB 100 puts per strict tx events/s (info)', num: 'lib.catchUpEventsPerSec', den: 'raw.put100EventsPerSec', op: 'info' },
+  { w: 'LIVE', label: 'commit → new value p50, query in the committing handle: library ÷ Dexie liveQuery (info)', num: 'lib.same.p50', den: 'dexie.same.p50', op: 'info' },
+  { w: 'LIVE', label: 'commit → new value p99, query in the committing handle: library ÷ Dexie liveQuery (info)', num: 'lib.same.p99', den: 'dexie.same.p99', op: 'info' },
+  { w: 'LIVE', label: 'commit in one handle → new value in another (the cross-tab path) p50: library ÷ Dexie liveQuery (info)', num: 'lib.cross.p50', den: 'dexie.cross.p50', op: 'info' },
+  { w: 'LIVE', label: 'commit in one handle → new value in another (the cross-tab path) p99: library ÷ Dexie liveQuery (info)', num: 'lib.cross.p99', den: 'dexie.cross.p99', op: 'info' },
+  { w: 'LIVE', label: 'library ms per commit, 1 live query open ÷ none (info)', num: 'lib.q1.msPerCommit', den: 'lib.q0.msPerCommit', op: 'info' },
+  { w: 'LIVE', label: 'library ms per commit, 10 live queries open ÷ none (info)', num: 'lib.q10.msPerCommit', den: 'lib.q0.msPerCommit', op: 'info' },
+  { w: 'LIVE', label: 'library ms per commit, 100 live queries open ÷ none (info)', num: 'lib.q100.msPerCommit', den: 'lib.q0.msPerCommit', op: 'info' },
+  { w: 'LIVE', label: 'Dexie ms per commit, 1 liveQuery open ÷ none (info)', num: 'dexie.q1.msPerCommit', den: 'dexie.q0.msPerCommit', op: 'info' },
+  { w: 'LIVE', label: 'Dexie ms per commit, 10 liveQueries open ÷ none (info)', num: 'dexie.q10.msPerCommit', den: 'dexie.q0.msPerCommit', op: 'info' },
+  { w: 'LIVE', label: 'Dexie ms per commit, 100 liveQueries open ÷ none (info)', num: 'dexie.q100.msPerCommit', den: 'dexie.q0.msPerCommit', op: 'info' },
+  { w: 'LIVE', label: 'library ms per commit with 100 live queries open ÷ Dexie with 100 (info)', num: 'lib.q100.msPerCommit', den: 'dexie.q100.msPerCommit', op: 'info' },
 ]
 
 // ---------------------------------------------------------------- run

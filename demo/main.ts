@@ -9,6 +9,7 @@ import { startNetwork } from './network.js'
 import { registerPwa } from './pwa.js'
 import type { Product, Shop, ShopDb } from './schema.js'
 import { mountLedger } from './ledger.js'
+import { mountSagaPanel } from './saga-panel.js'
 import type { Database } from '../src/index.js'
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T
@@ -300,6 +301,7 @@ async function main(): Promise<void> {
   // The ledger's tables (the event store's and its projection's) are not in the Shop schema: it
   // works on the untyped view of the same handle.
   mountLedger(db as unknown as Database, (text, kind) => logEvent(text, kind))
+  mountSagaPanel(db as unknown as Database, (text, kind) => logEvent(text, kind))
   await startNetwork(db, (text, kind) => logEvent(text, kind))
 }
 

@@ -38,7 +38,10 @@ import type { Projection, ProjectionDef } from './eventstore/projection.js'
 /** A fn run by an activity. */
 export type ActivityFn<T> = (t: Transaction) => Promise<T> | T
 
-/** One tab's handle on a node. */
+/**
+ * One tab's handle on a node. Once {@link Database.close} was called every method rejects (or, for the
+ * synchronous ones, throws) with DatabaseClosedError (`'closed'`); each method's `@throws` lists the rest.
+ */
 export class Database {
   private readonly committer: Committer
   private readonly runner: Runner
@@ -70,7 +73,10 @@ export class Database {
     return this.local.name
   }
 
-  /** Closes this tab's handle; later calls reject with `DatabaseClosedError`. */
+  /**
+   * Closes this tab's handle; later calls reject with `DatabaseClosedError`.
+   * @throws Nothing: closing twice is a no-op
+   */
   async close(): Promise<void> {
     this.sagaHost?.close() // running sagas are abandoned as by a dead tab; the next tab resumes them
     this.es?.stop()
@@ -91,6 +97,8 @@ export class Database {
    *
    * @example
    * await db.join({ room: 'shop', signaling: ['ws://127.0.0.1:4444'], peerOpts: { config: { iceServers: [] } } })
+   * @throws WebnesiaError (`'badarg'`) for malformed options, `'already_exists'` when this tab has joined already;
+   * the transport's error when it cannot connect; the tab is left unjoined
    */
   join(opts: JoinOptions): Promise<void> {
     return this.guard(async () => {
@@ -112,7 +120,10 @@ export class Database {
     })
   }
 
-  /** Leaves the room (this tab stops replicating; another joined tab of the node takes over). */
+  /**
+   * Leaves the room (this tab stops replicating; another joined tab of the node takes over).
+   * @throws DatabaseClosedError (`'closed'`) once this handle is closed
+   */
   leave(): Promise<void> {
     return this.guard(async () => {
       const s = this.session
@@ -142,15 +153,29 @@ export class Database {
     setRemotePolicy(this.local, table, policy)
   }
 
-  /** Adds a copy of a table on `node` (which creates it when it sees the change). */
+  /**
+   * Adds a copy of a table on `node` (which creates it when it sees the change).
+   * @throws WebnesiaError (`'bad_type'`) for a bad table name or storage type, `'badarg'` for a bad node id,
+   * `'not_supported'` for another node's copy before `join`; NoSuchTableError (`'no_exists'`) when the table does
+   * not exist
+   */
   addTableCopy(table: string, node: string, storage: StorageType = 'disc_copies'): Promise<void> {
     return this.guard(() => this.setCopy(table, node, checkStorage(storage)))
   }
-  /** Removes `node`'s copy of a table (the table lives on at the other nodes). */
+  /**
+   * Removes `node`'s copy of a table (the table lives on at the other nodes).
+   * @throws WebnesiaError (`'bad_type'`) for a bad table name, `'badarg'` for a bad node id, `'not_supported'` for
+   * another node's copy before `join`; NoSuchTableError (`'no_exists'`) when the table does not exist
+   */
   delTableCopy(table: string, node: string): Promise<void> {
     return this.guard(() => this.setCopy(table, node, null))
   }
-  /** Changes the storage type of `node`'s copy (ram → disc persists it; disc → ram drops the store). */
+  /**
+   * Changes the storage type of `node`'s copy (ram → disc persists it; disc → ram drops the store).
+   * @throws WebnesiaError (`'bad_type'`) for a bad table name or storage type, `'badarg'` for a bad node id,
+   * `'not_supported'` for another node's copy before `join`; NoSuchTableError (`'no_exists'`) when the table does
+   * not exist
+   */
   changeTableCopyType(table: string, node: string, storage: StorageType): Promise<void> {
     return this.guard(() => this.setCopy(table, node, checkStorage(storage)))
   }
@@ -176,15 +201,25 @@ export class Database {
 
   // ---- schema ----
 
-  /** Creates a table (API.md, "Schema"). */
+  /**
+   * Creates a table (API.md, "Schema").
+   * @throws TableExistsError (`'already_exists'`) when a table of that name exists; WebnesiaError (`'bad_type'`) for
+   * malformed options (no attributes, duplicates, an index on the key, an unknown type or storage)
+   * @example
+   * await db.createTable('employee', { attributes: ['id', 'name', 'dept'], index: ['dept'], type: 'ordered_set' })
+   */
   createTable(name: string, opts: TableOptions): Promise<void> {
     return this.guard(() => ddl.createTable(this.local, name, opts))
   }
-  /** Deletes a table and its records. */
+  /** Deletes a table and its records. @throws NoSuchTableError (`'no_exists'`) when the table does not exist */
   deleteTable(name: string): Promise<void> {
     return this.guard(() => ddl.deleteTable(this.local, name))
   }
-  /** Removes every record of a table. */
+  /**
+   * Removes every record of a table.
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError (`'bad_type'`) for a name
+   * that is not a table name
+   */
   clearTable(name: string): Promise<void> {
     return this.guard(async () => {
       checkTableName(name)
@@ -194,15 +229,29 @@ export class Database {
       await this.dirty().access.commitDirty(ws)
     })
   }
-  /** Adds a secondary index. */
+  /**
+   * Adds a secondary index.
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; TableExistsError (`'already_exists'`)
+   * when the index exists; WebnesiaError (`'bad_type'`) for an attribute that cannot be indexed (not one of the
+   * table's, or its key)
+   */
   addTableIndex(name: string, attr: string): Promise<void> {
     return this.guard(() => ddl.addTableIndex(this.local, name, attr))
   }
-  /** Drops a secondary index. */
+  /**
+   * Drops a secondary index.
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; NoSuchTableError (`'no_exists'`) when
+   * there is no index on `attr`
+   */
   delTableIndex(name: string, attr: string): Promise<void> {
     return this.guard(() => ddl.delTableIndex(this.local, name, attr))
   }
-  /** Rewrites every record through `fn` (undefined deletes it), optionally under new attributes. */
+  /**
+   * Rewrites every record through `fn` (undefined deletes it), optionally under new attributes.
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError (`'badarg'`) when `fn` is
+   * not a function; TransactionAbortedError (`'aborted'`) when `fn` throws (its error is the `reason`);
+   * BadRecordError when it changes a key or returns a record that does not fit; the table is left as it was
+   */
   transformTable(
     name: string,
     fn: (old: Record<string, unknown>) => Record<string, unknown> | undefined,
@@ -210,7 +259,11 @@ export class Database {
   ): Promise<void> {
     return this.guard(() => ddl.transformTable(this.local, name, fn, newAttributes))
   }
-  /** Whose copy of the table wins after a partition (kept in the table's definition). */
+  /**
+   * Whose copy of the table wins after a partition (kept in the table's definition).
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError (`'badarg'`) when `nodes`
+   * is not an array of node ids
+   */
   setMasterNodes(name: string, nodes: readonly string[]): Promise<void> {
     return this.guard(async () => {
       const list: unknown = nodes
@@ -224,6 +277,8 @@ export class Database {
    * An item of a table's information (API.md lists them); 'all' gives every item. `'primary'`: the
    * node committing the table's writes (undefined: not a primary table, or this tab does not
    * replicate); `'lastSync'`: when this copy last heard from that primary (ms since the epoch).
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist (synchronously); WebnesiaError
+   * (`'badarg'`) for an unknown item
    */
   tableInfo(name: string, item: TableInfoItem | 'primary' | 'lastSync'): unknown {
     this.local.check()
@@ -235,13 +290,14 @@ export class Database {
    * `dump_log`). Never needed for durability: a commit is durable once its log record is, and
    * the stores catch up in the background. It shortens the next load and lets the log be
    * truncated; tools that read the object stores directly call it first.
+   * @throws StorageFullError (`'quota'`) when the origin's storage quota is exhausted; nothing is written
    */
   async dumpLog(): Promise<void> {
     this.local.check()
     await this.local.catchUp() // every commit of the node, the other tabs' included
     await this.local.dump()
   }
-  /** An item of the node's information. */
+  /** An item of the node's information. @throws WebnesiaError (`'badarg'`) for an unknown item */
   systemInfo(item: SystemInfoItem): unknown {
     this.local.check()
     return systemInfo(this.local, item)
@@ -249,6 +305,8 @@ export class Database {
   /**
    * Resolves once every table is available here; rejects with code 'timeout' (and the missing
    * tables in the message) after `timeoutMs`.
+   * @throws WebnesiaError (`'badarg'`) for a bad list or timeout, `'timeout'` (naming the missing tables) after
+   * `timeoutMs`
    */
   waitForTables(tables: readonly string[], timeoutMs = Infinity): Promise<void> {
     const list: readonly unknown[] = tables
@@ -280,18 +338,40 @@ export class Database {
 
   // ---- activities ----
 
-  /** Runs `fn` as a serializable transaction, retried on conflict (API.md, "Transactions"). */
+  /**
+   * Runs `fn` as a serializable transaction, retried on conflict (API.md, "Transactions").
+   * @throws WebnesiaError (`'badarg'`) when `fn` is not a function or the options are malformed (`retries` not an
+   * integer ≥ 0); TransactionAbortedError (`'aborted'`): `reason` is what `fn` threw or passed to `t.abort`, the
+   * failing operation's own error (a NoSuchTableError, a BadRecordError, …), or `'conflict'` when the retries ran
+   * out; nothing is committed
+   * @example
+   * const total = await db.transaction(async (t) => {
+   *   const [acct] = await t.read<{ id: number; balance: number }>('account', 1)
+   *   await t.write('account', { id: 1, balance: (acct?.balance ?? 0) + 10 })
+   *   return (acct?.balance ?? 0) + 10
+   * })
+   */
   transaction<T>(fn: ActivityFn<T>, opts?: TransactionOptions): Promise<T> {
     return this.guard(() => this.runner.run('transaction', fn, opts))
   }
   /**
    * As {@link transaction}; also waits until every connected peer holds the commit. Peers that
    * did not acknowledge in time are named in a `sync_incomplete` system event.
+   * @throws WebnesiaError (`'badarg'`) when `fn` is not a function or the options are malformed (`retries` not an
+   * integer ≥ 0); TransactionAbortedError (`'aborted'`): `reason` is what `fn` threw or passed to `t.abort`, the
+   * failing operation's own error (a NoSuchTableError, a BadRecordError, …), or `'conflict'` when the retries ran
+   * out; nothing is committed
    */
   syncTransaction<T>(fn: ActivityFn<T>, opts?: TransactionOptions): Promise<T> {
     return this.activity('sync_transaction', fn, opts)
   }
-  /** Runs `fn` in an access context of the given kind (API.md, "Access contexts"). */
+  /**
+   * Runs `fn` in an access context of the given kind (API.md, "Access contexts").
+   * @throws WebnesiaError (`'badarg'`) for an unknown kind, a `fn` that is not a function or malformed options;
+   * TransactionAbortedError (`'aborted'`): `reason` is what `fn` threw or passed to `t.abort`, the failing
+   * operation's own error (a NoSuchTableError, a BadRecordError, …), or `'conflict'` when the retries ran out;
+   * nothing is committed (a dirty kind commits each operation at once: what ran before the failure stays)
+   */
   activity<T>(kind: ActivityKind, fn: ActivityFn<T>, opts?: TransactionOptions): Promise<T> {
     return this.guard(async () => {
       const out = await this.runner.run(kind, fn, opts)
@@ -303,15 +383,27 @@ export class Database {
       return out
     })
   }
-  /** `activity('async_dirty', fn)`. */
+  /**
+   * `activity('async_dirty', fn)`.
+   * @throws WebnesiaError (`'badarg'`) when `fn` is not a function; TransactionAbortedError (`'aborted'`) wrapping
+   * what `fn` threw (its earlier dirty writes stay)
+   */
   asyncDirty<T>(fn: ActivityFn<T>): Promise<T> {
     return this.activity('async_dirty', fn)
   }
-  /** `activity('sync_dirty', fn)`. */
+  /**
+   * `activity('sync_dirty', fn)`.
+   * @throws WebnesiaError (`'badarg'`) when `fn` is not a function; TransactionAbortedError (`'aborted'`) wrapping
+   * what `fn` threw (its earlier dirty writes stay)
+   */
   syncDirty<T>(fn: ActivityFn<T>): Promise<T> {
     return this.activity('sync_dirty', fn)
   }
-  /** `activity('ets', fn)`: memory only, ram_copies tables only. */
+  /**
+   * `activity('ets', fn)`: memory only, ram_copies tables only.
+   * @throws WebnesiaError (`'badarg'`) when `fn` is not a function; TransactionAbortedError (`'aborted'`) wrapping
+   * what `fn` threw, e.g. `'not_supported'` for a table that is not ram_copies
+   */
   ets<T>(fn: ActivityFn<T>): Promise<T> {
     return this.activity('ets', fn)
   }
@@ -324,7 +416,13 @@ export class Database {
     return this.dirtyHandle
   }
 
-  /** Records with `key`, read without a transaction. */
+  /**
+   * Records with `key`, read without a transaction.
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; BadKeyError (`'bad_key'`) when `key` is
+   * not a valid key (API.md, "Keys")
+   * @example
+   * const [emp] = await db.dirtyRead<{ id: number; name: string }>('employee', 7)   // [] when absent
+   */
   dirtyRead<T extends Row = Row>(tab: string, key: Key): Promise<T[]> {
     try {
       const local = this.local
@@ -346,30 +444,69 @@ export class Database {
   dirtyReadSync<T extends Row = Row>(tab: string, key: Key): T[] {
     return readNow(this.local, tab, key) as T[]
   }
-  /** Writes a record at once (durable when the promise resolves). */
+  /**
+   * Writes a record at once (durable when the promise resolves).
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; BadRecordError (`'bad_type'`) when the
+   * record does not fit the table (unknown attribute, no key, a value IndexedDB cannot store); StorageFullError
+   * (`'quota'`) when the origin's storage quota is exhausted; nothing is written
+   * @example
+   * await db.dirtyWrite('employee', { id: 7, name: 'ann', dept: 'sales' })
+   */
   dirtyWrite(tab: string, record: Row): Promise<void> {
     return this.guard(() => this.dirty().write(tab, record))
   }
-  /** Deletes every record of `key`. */
+  /**
+   * Deletes every record of `key`.
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; BadKeyError (`'bad_key'`) when `key` is
+   * not a valid key (API.md, "Keys"); StorageFullError (`'quota'`) when the origin's storage quota is exhausted;
+   * nothing is written
+   */
   dirtyDelete(tab: string, key: Key): Promise<void> {
     return this.guard(() => this.dirty().delete(tab, key))
   }
-  /** Deletes exactly this record. */
+  /**
+   * Deletes exactly this record.
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; BadRecordError (`'bad_type'`) when the
+   * record does not fit the table (unknown attribute, no key, a value IndexedDB cannot store); StorageFullError
+   * (`'quota'`) when the origin's storage quota is exhausted; nothing is written
+   */
   dirtyDeleteObject(tab: string, record: Row): Promise<void> {
     return this.guard(() => this.dirty().deleteObject(tab, record))
   }
+  /**
+   * The first key in term order (`undefined` for an empty table), read without a transaction.
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist
+   */
   dirtyFirst(tab: string): Promise<Key | undefined> {
     return this.guard(() => this.dirty().first(tab))
   }
+  /**
+   * The last key in term order (`undefined` for an empty table), read without a transaction.
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist
+   */
   dirtyLast(tab: string): Promise<Key | undefined> {
     return this.guard(() => this.dirty().last(tab))
   }
+  /**
+   * The key after `key` in term order (`undefined` after the last); `key` need not be in the table.
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; BadKeyError (`'bad_key'`) when `key` is
+   * not a valid key (API.md, "Keys")
+   */
   dirtyNext(tab: string, key: Key): Promise<Key | undefined> {
     return this.guard(() => this.dirty().next(tab, key))
   }
+  /**
+   * The key before `key` in term order (`undefined` before the first); `key` need not be in the table.
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; BadKeyError (`'bad_key'`) when `key` is
+   * not a valid key (API.md, "Keys")
+   */
   dirtyPrev(tab: string, key: Key): Promise<Key | undefined> {
     return this.guard(() => this.dirty().prev(tab, key))
   }
+  /**
+   * Every key of the table in term order, read without a transaction.
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist
+   */
   dirtyAllKeys(tab: string): Promise<Key[]> {
     return this.guard(() => this.dirty().allKeys(tab))
   }
@@ -377,6 +514,8 @@ export class Database {
    * The records of the n-th key (0-based) in term order; `undefined` past the last one.
    * (Mnesia's slots are hash buckets; here a slot is one key, so iterating 0, 1, 2, … visits
    * every record once.)
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError (`'badarg'`) when `n` is
+   * not an integer ≥ 0
    */
   dirtySlot<T extends Row = Row>(tab: string, n: number): Promise<T[] | undefined> {
     return this.guard(async () => {
@@ -386,22 +525,47 @@ export class Database {
       return k === undefined ? undefined : this.dirty().read<T>(tab, k)
     })
   }
+  /**
+   * The records matching `pattern` (API.md, "Patterns": `'_'` matches anything, `'$1'`… bind), read without a transaction.
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; BadMatchSpecError (`'badarg'`) for a
+   * malformed pattern (an attribute the table does not have)
+   */
   dirtyMatchObject<T extends Row = Row>(tab: string, pattern: Row): Promise<T[]> {
     return this.guard(() => this.dirty().matchObject<T>(tab, pattern))
   }
-  /** Results of a match specification; with `n`, chunked (see `selectContinue`). */
+  /**
+   * Results of a match specification; with `n`, chunked (see `selectContinue`).
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; BadMatchSpecError (`'badarg'`) for a
+   * malformed match specification; WebnesiaError (`'badarg'`) when `n` is not a positive integer
+   * @example
+   * // names of the employees of dept 'sales': [{ id: '$1', name: '$2', dept: 'sales' }], no guards, result '$2'
+   * const names = await db.dirtySelect<string>('employee', [[{ id: '$1', name: '$2', dept: 'sales' }, [], ['$2']]])
+   */
   dirtySelect<T = unknown>(tab: string, spec: unknown): Promise<T[]>
   dirtySelect<T = unknown>(tab: string, spec: unknown, n: number): Promise<SelectChunk<T> | null>
   dirtySelect(tab: string, spec: unknown, n?: number): Promise<unknown> {
     return this.guard<unknown>(() => (n === undefined ? this.dirty().select(tab, spec) : this.dirty().select(tab, spec, n)))
   }
-  /** The next chunk of a chunked `dirtySelect`. */
+  /**
+   * The next chunk of a chunked `dirtySelect`.
+   * @throws WebnesiaError (`'badarg'`) for a continuation that is not one of this handle's dirty selects
+   */
   selectContinue<T = unknown>(cont: SelectContinuation): Promise<SelectChunk<T> | null> {
     return this.guard(() => this.dirty().selectContinue<T>(cont))
   }
+  /**
+   * The records whose indexed attribute `attr` equals `value`, read without a transaction.
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError (`'badarg'`) when `attr`
+   * has no index; BadRecordError (`'bad_type'`) for a value that cannot be a key
+   */
   dirtyIndexRead<T extends Row = Row>(tab: string, value: unknown, attr: string): Promise<T[]> {
     return this.guard(() => this.dirty().indexRead<T>(tab, value, attr))
   }
+  /**
+   * The records matching `pattern`, found through the index on `attr` (the pattern must bind `attr`).
+   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError (`'badarg'`) when `attr`
+   * has no index or the pattern does not bind it to a value; BadMatchSpecError (`'badarg'`) for a malformed pattern
+   */
   dirtyIndexMatchObject<T extends Row = Row>(tab: string, pattern: Row, attr: string): Promise<T[]> {
     return this.guard(() => this.dirty().indexMatchObject<T>(tab, pattern, attr))
   }
@@ -410,8 +574,8 @@ export class Database {
    * value. A missing counter starts at 0; a counter never goes below 0 (Mnesia's rule); a stored
    * value that is not a non-negative integer is replaced as OTP does (`txn/counter.ts`).
    *
-   * @throws WebnesiaError 'bad_type' when `incr` is not an integer; 'combine_error' on a bag or a
-   * table without exactly 2 attributes.
+   * @throws WebnesiaError 'bad_type' when `incr` is not an integer; 'combine_error' on a bag or a table without
+   * exactly 2 attributes.
    */
   dirtyUpdateCounter(tab: string, key: Key, incr: number): Promise<number> {
     return this.guard(async () => {
@@ -434,6 +598,11 @@ export class Database {
   /**
    * Subscribes to a table's events (`{ table, detail }`) or to system events (`'system'`).
    * Returns the unsubscribe function.
+   * @throws WebnesiaError (`'badarg'`) for a bad spec or a `fn` that is not a function (synchronously)
+   * @example
+   * const off = db.subscribe({ table: 'employee' }, (ev) => console.log(ev.type, ev.origin))   // 'write' | 'delete' …, 'local' | 'tab' | 'peer'
+   * const offSys = db.subscribe('system', (ev) => { if (ev.type === 'node_down') console.warn(ev) })
+   * off(); offSys()
    */
   subscribe(spec: { table: string; detail?: 'simple' }, fn: (ev: TableEvent) => void): () => void
   subscribe(spec: { table: string; detail: 'detailed' }, fn: (ev: DetailedTableEvent) => void): () => void
@@ -457,8 +626,8 @@ export class Database {
    * Declares a saga (API.md, "Sagas"; src/saga/): its steps, each with an optional compensation.
    * The tab then also resumes this definition's sagas that a dead or frozen tab left unfinished.
    *
-   * @throws BadSagaError for a malformed definition or options; WebnesiaError `'already_exists'`
-   *   when this handle declared the name already
+   * @throws BadSagaError for a malformed definition or options; WebnesiaError `'already_exists'` when this handle
+   * declared the name already
    * @example
    * const order = db.saga('order', [
    *   { name: 'reserve', run: (ctx, o) => ctx.transaction(async (t) => reserve(t, o)), compensate: (ctx, o) => ctx.transaction((t) => release(t, o)) },
@@ -482,8 +651,7 @@ export class Database {
    * tab's or a peer's — that changed something it read. Values are consistent snapshots, in commit
    * order, never repeated when deep-equal; bursts of commits are coalesced.
    *
-   * @throws DatabaseClosedError when the handle is closed.
-   * @throws WebnesiaError `badarg` when `fn` is not a function.
+   * @throws WebnesiaError `badarg` when `fn` is not a function
    * @example
    * const q = db.liveQuery((t) => t.matchObject('stock', { sku: '_' }))
    * const off = q.subscribe((rows) => render(rows), (err) => console.error(err))
@@ -506,6 +674,7 @@ export class Database {
    * @example
    * const es = db.eventStore()
    * await es.append('account-1', [{ type: 'Deposited', data: { amount: 10 } }], { expectedVersion: 0 })
+   * @throws DatabaseClosedError (`'closed'`) once this handle is closed
    */
   eventStore(): EventStore {
     this.local.check()
@@ -516,7 +685,7 @@ export class Database {
   /**
    * An event-sourced aggregate whose streams are its ids (`src/eventstore/aggregate.ts`).
    *
-   * @throws WebnesiaError `'badarg'` for a bad name or definition.
+   * @throws WebnesiaError `'badarg'` for a bad name or definition
    * @example
    * const Account = db.aggregate('account', { initial: () => ({ balance: 0 }), execute: (s, c) => [...], apply: (s, ev) => s })
    */
@@ -529,7 +698,7 @@ export class Database {
    * Declares a projection in this tab and starts it (`src/eventstore/projection.ts`): its writes
    * and its checkpoint commit in one transaction, so each event is applied once on the node.
    *
-   * @throws WebnesiaError `'badarg'` for a bad definition, `'already_exists'` when this tab declared it already.
+   * @throws WebnesiaError `'badarg'` for a bad definition, `'already_exists'` when this tab declared it already
    * @example
    * const balances = db.projection('balances', { handle: async (t, ev) => t.write('balance', { id: ev.stream, last: ev.version }) })
    */

@@ -47,6 +47,7 @@ export class WebnesiaError extends Error {
  * `t.abort(reason)`, the operation's own {@link WebnesiaError}, or `'conflict'` when retries ran out.
  */
 export class TransactionAbortedError extends WebnesiaError {
+  /** Why: the value thrown or passed to `t.abort`, the operation's own error, or `'conflict'`. */
   readonly reason: unknown
   constructor(reason: unknown, options?: { cause?: unknown }) {
     super('aborted', `transaction aborted: ${describeReason(reason)}`, options)
@@ -56,6 +57,7 @@ export class TransactionAbortedError extends WebnesiaError {
 
 /** The table (or index, or node) does not exist. */
 export class NoSuchTableError extends WebnesiaError {
+  /** The name that was not found (a table, or the index / node named in the message). */
   readonly table: string
   constructor(table: string, message = `no such table: ${table}`) {
     super('no_exists', message)
@@ -65,6 +67,7 @@ export class NoSuchTableError extends WebnesiaError {
 
 /** The table (or index) already exists. */
 export class TableExistsError extends WebnesiaError {
+  /** The table that exists already. */
   readonly table: string
   constructor(table: string, message = `table already exists: ${table}`) {
     super('already_exists', message)
@@ -81,6 +84,7 @@ export class BadRecordError extends WebnesiaError {
 
 /** A key is not a valid IndexedDB key. */
 export class BadKeyError extends WebnesiaError {
+  /** The key that was refused. */
   readonly key: unknown
   constructor(key: unknown, message = `invalid key: ${safeString(key)}`) {
     super('bad_key', message)
@@ -117,9 +121,13 @@ export class DatabaseClosedError extends WebnesiaError {
  * value, or `{ name, message, code? }` for an Error).
  */
 export class SagaFailedError extends WebnesiaError {
+  /** The saga's id. */
   readonly id: string
+  /** The name of the step that failed. */
   readonly step: string
+  /** What the step threw (its stored form when another tab ran it). */
   readonly reason: unknown
+  /** How the saga ended: every completed step undone, or a compensation out of retries. */
   readonly status: 'compensated' | 'stuck'
   constructor(id: string, step: string, reason: unknown, status: 'compensated' | 'stuck') {
     super('saga_failed', `saga ${id} failed at step ${JSON.stringify(step)} (${status}): ${describeReason(reason)}`)
@@ -143,6 +151,7 @@ export class SagaFailedError extends WebnesiaError {
  * }
  */
 export class SagaAbortError extends WebnesiaError {
+  /** The failure reason recorded for the saga. */
   readonly reason: unknown
   constructor(reason: unknown) {
     super('saga_abort', `saga step failed for good: ${describeReason(reason)}`)
@@ -152,6 +161,7 @@ export class SagaAbortError extends WebnesiaError {
 
 /** A saga definition or its options are malformed (code `'badarg'`); nothing was declared. */
 export class BadSagaError extends WebnesiaError {
+  /** The name of the saga definition at fault. */
   readonly saga: string
   constructor(saga: string, message: string) {
     super('badarg', `saga ${JSON.stringify(saga)}: ${message}`)
@@ -164,6 +174,7 @@ export class BadSagaError extends WebnesiaError {
  * appended (event store, `src/eventstore/store.ts`).
  */
 export class WrongExpectedVersionError extends WebnesiaError {
+  /** The stream the append was for. */
   readonly stream: string
   /** What the append expected: a version, `'no_stream'` or `'stream_exists'`. */
   readonly expected: number | 'no_stream' | 'stream_exists'
@@ -182,8 +193,11 @@ export class WrongExpectedVersionError extends WebnesiaError {
  * (Commanded's `:too_many_attempts`): nothing of it was appended.
  */
 export class TooManyAttemptsError extends WebnesiaError {
+  /** The aggregate's name (its definition). */
   readonly aggregate: string
+  /** The aggregate instance (its stream is `<aggregate>-<id>`). */
   readonly id: string
+  /** How many times the command was tried. */
   readonly attempts: number
   constructor(aggregate: string, id: string, attempts: number, options?: { cause?: unknown }) {
     super('too_many_attempts', `${aggregate} ${id}: the stream moved under every one of ${String(attempts)} attempts`, options)

@@ -16,6 +16,7 @@ import { repl } from './repl.js'
 import { scaleDrop, scaleLoad, scaleOps, scaleSetup } from './scale.js'
 import { sagaBench } from './saga.js'
 import { esAppend, esLoad, esProjection } from './es.js'
+import { liveFanout, liveLatency, liveUnrelated } from './live.js'
 
 const bench = {
   deleteAllIdb,
@@ -60,6 +61,9 @@ const bench = {
   esAppend,
   esProjection,
   esLoad,
+  liveLatency,
+  liveFanout,
+  liveUnrelated,
 }
 
 declare global {

@@ -55,7 +55,9 @@ export interface DispatchOptions {
 
 /** What `dispatch` resolves with: the stream's new version and the events the command appended. */
 export interface DispatchResult {
+  /** The stream's version after the command (unchanged when it appended nothing). */
   version: number
+  /** The events the command appended, as stored (empty when `execute` returned none). */
   events: RecordedEvent[]
 }
 
@@ -90,6 +92,7 @@ export class Aggregate<S, C> {
   constructor(
     private readonly store: EventStore,
     private readonly waiter: ConsistencyWaiter,
+    /** The aggregate's name: its streams are `<name>-<id>`. */
     readonly name: string,
     private readonly def: AggregateDef<S, C>,
   ) {

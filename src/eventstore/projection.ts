@@ -100,6 +100,7 @@ export class Projection {
   /** @internal Use `db.projection`. */
   constructor(
     private readonly store: EventStore,
+    /** The projection's name (its checkpoint's key). */
     readonly name: string,
     private readonly def: ProjectionDef,
     private readonly unregister: () => void,
@@ -117,7 +118,11 @@ export class Projection {
     void this.loop()
   }
 
-  /** Stops running the projection in this tab and hands the lease back (another tab takes over). */
+  /**
+   * Stops running the projection in this tab and hands the lease back (another tab takes over).
+   * @throws the storage error when handing the lease back fails (StorageFullError, …); not when the
+   * handle is closed (the lease then simply runs out)
+   */
   async stop(): Promise<void> {
     if (this.stopped) return
     this.halt()
@@ -139,7 +144,10 @@ export class Projection {
     this.wake.fire()
   }
 
-  /** The position of the last event this projection handled on this node (0: none). */
+  /**
+   * The position of the last event this projection handled on this node (0: none).
+   * @throws DatabaseClosedError once the handle is closed
+   */
   async position(): Promise<number> {
     await this.store.ready()
     const [c] = await this.db.transaction((t) => t.read<R<CheckpointRow>>(CHECKPOINT, this.name))

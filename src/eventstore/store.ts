@@ -41,11 +41,17 @@ export interface NewEvent {
 
 /** An event as stored. `version` is its place in the stream, `position` its place on this node. */
 export interface RecordedEvent {
+  /** The stream it belongs to. */
   stream: string
+  /** Its place in the stream: 1, 2, 3, … with no gap. */
   version: number
+  /** Its place in this node's log of all streams (increasing; order of `read` from a position). */
   position: number
+  /** The event's type, as the appender named it. */
   type: string
+  /** The event's payload (any structured-cloneable value). */
   data: unknown
+  /** Metadata given at append (`{}` when none). */
   meta: unknown
   /** When it was appended (ms since the epoch, the appending node's clock). */
   at: number
@@ -67,7 +73,9 @@ export interface AppendOptions {
 
 /** What {@link EventStore.append} resolves with: the stream's new version, the last event's position. */
 export interface AppendResult {
+  /** The stream's version after the append (the last appended event's version). */
   version: number
+  /** The position of the last appended event. */
   position: number
 }
 

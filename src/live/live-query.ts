@@ -13,9 +13,10 @@
  *   landed under), runs never overlap, and each starts after the previous one ended: values come in
  *   commit order. Commits applied while a run is in flight are matched against that run's read set
  *   once it is known, so none is missed.
- * - Coalescing: the first change after a quiet spell re-runs on the next task; changes within
- *   {@link FRAME_MS} of the last run start wait for the end of that frame, so a burst costs about
- *   one run per frame and always ends with a run at the final state. In a hidden document (where
+ * - Coalescing: a change re-runs on the next task while fewer than {@link RUNS_PER_FRAME} runs
+ *   started within the last {@link FRAME_MS}; past that, it waits until the oldest of those runs
+ *   is a frame old, so a burst costs at most that many runs per frame and always ends with a run
+ *   at the final state, while an occasional change (a click, another tab's commit) is shown at once. In a hidden document (where
  *   browsers throttle timers to once a second) runs go on the next task without waiting: a hidden
  *   tab is current the moment it is shown.
  * - A throwing function calls the error callbacks once per distinct failure (name, code, message)
@@ -41,13 +42,19 @@ declare global {
   }
 }
 
-/** The window in which a burst of changes is folded into one re-run (one frame at 60 Hz). */
+/** The window in which a burst of changes is folded into a few re-runs (one frame at 60 Hz). */
 export const FRAME_MS = 16
+
+/** How many runs may start within one {@link FRAME_MS} window before changes wait for the next. */
+export const RUNS_PER_FRAME = 4
 
 /** Something that receives a live query's values (and, optionally, its errors). */
 export interface LiveQueryObserver<T> {
+  /** Each new value (never two deep-equal values in a row). */
   next?: (value: T) => void
+  /** Each distinct failure of the query function (the query goes on). */
   error?: (err: unknown) => void
+  /** The database closed: no more values. */
   complete?: () => void
 }
 
@@ -57,12 +64,24 @@ export interface LiveQueryObserver<T> {
  */
 export interface Unsubscribe {
   (): void
+  /**
+   * The same as calling it: ends the subscription (the query stops with its last subscriber).
+   * @throws Nothing: a second call does nothing.
+   */
   unsubscribe(): void
 }
 
 /** A minimal interop observable, as `Symbol.observable` returns it. */
 export interface InteropObservable<T> {
+  /**
+   * Subscribes as {@link LiveQuery.subscribe} does.
+   * @throws Nothing: the query's failures go to `observer.error`.
+   */
   subscribe(observer: LiveQueryObserver<T> | ((value: T) => void)): { unsubscribe(): void }
+  /**
+   * Itself (the interop protocol).
+   * @throws Nothing.
+   */
   [Symbol.observable](): InteropObservable<T>
 }
 
@@ -164,7 +183,8 @@ export class LiveQuery<T> {
   private scheduled = false
   private dirty = false
   private timer: ReturnType<typeof setTimeout> | undefined
-  private lastStart = -Infinity
+  /** Start times of the last {@link RUNS_PER_FRAME} runs, oldest first. */
+  private starts: number[] = []
   private lsn = -1
   private reads: ReadIndex | null = null
   /** Commits applied while a run was in flight: matched against its read set when it ends. */
@@ -182,6 +202,7 @@ export class LiveQuery<T> {
   /**
    * Resolves once no run is due or in flight: every commit applied so far is reflected in the
    * last value (or error). For tests, tools and server-side rendering.
+   * @throws Nothing: it resolves (at once when the query has no subscriber).
    */
   idle(): Promise<void> {
     if (!this.busy) return Promise.resolve()
@@ -201,6 +222,8 @@ export class LiveQuery<T> {
    * Subscribes: `next` gets the first value once the function has run, then every new value;
    * `error` gets each distinct failure. A value already known is delivered synchronously.
    * Returns the unsubscribe function (also callable as `.unsubscribe()`).
+   * @throws Nothing: the query's failures go to `error`; an exception thrown by a callback is
+   * reported (`reportError`) and does not stop the query.
    */
   subscribe(next: ((value: T) => void) | LiveQueryObserver<T>, error?: (err: unknown) => void): Unsubscribe {
     const o: LiveQueryObserver<T> = typeof next === 'function' ? { next, ...(error ? { error } : {}) } : next
@@ -215,7 +238,10 @@ export class LiveQuery<T> {
     return Object.assign(off, { unsubscribe: off })
   }
 
-  /** The interop observable under its string name (see `Symbol.observable`). */
+  /**
+   * The interop observable under its string name (see `Symbol.observable`).
+   * @throws Nothing.
+   */
   '@@observable'(): InteropObservable<T> {
     const self: InteropObservable<T> = {
       subscribe: (observer: LiveQueryObserver<T> | ((value: T) => void)) => this.subscribe(observer),
@@ -278,7 +304,7 @@ export class LiveQuery<T> {
       this.scheduled = false
       void this.run()
     }
-    const wait = this.lastStart + FRAME_MS - now()
+    const wait = this.starts.length < RUNS_PER_FRAME ? 0 : (this.starts[0] ?? 0) + FRAME_MS - now()
     if (immediate || wait <= 0 || hidden()) nextTask(go)
     else this.timer = setTimeout(go, wait)
   }
@@ -288,7 +314,8 @@ export class LiveQuery<T> {
     this.running = true
     this.dirty = false
     this.during = []
-    this.lastStart = now()
+    this.starts.push(now())
+    if (this.starts.length > RUNS_PER_FRAME) this.starts.shift()
     this.runs++
     let obs: Observation<T>
     try {
@@ -350,6 +377,7 @@ export interface LiveQuery<T> {
   /**
    * `q[Symbol.observable]()`: the interop observable (`from(q)` in RxJS). Also under the
    * string `'@@observable'`, where libraries look it up when `Symbol.observable` is not defined.
+   * @throws Nothing.
    */
   [Symbol.observable](): InteropObservable<T>
 }

@@ -13,7 +13,9 @@ import type { Key } from '../storage/term.js'
 
 /** A change a peer wants to make to one key. */
 export interface RemoteChange {
+  /** The table the change is to. */
   readonly table: string
+  /** The key it changes. */
   readonly key: Key
   /** The key's records as the peer has them (empty: the peer deleted the key). */
   readonly records: readonly Rec[]

@@ -41,13 +41,26 @@
  */
 /** One peer as a transport presents it (a link): a reliable, ordered, message-oriented connection. */
 export interface Pipe {
-  /** Sends one frame. Throws or ignores once closed. */
+  /**
+   * Sends one frame.
+   * @throws the transport's own error, or nothing, once the link is closed (either is allowed: the
+   * replicator stops sending on `onClose`)
+   */
   send(frame: Uint8Array): void
-  /** Installs the receiver of frames (frames that arrived before are handed to it at once). */
+  /**
+   * Installs the receiver of frames (frames that arrived before are handed to it at once).
+   * @throws Nothing: an error thrown by `fn` is the transport's to report.
+   */
   onData(fn: (frame: Uint8Array) => void): void
-  /** Installs the close handler: the peer is gone (called once, whichever side closed). */
+  /**
+   * Installs the close handler: the peer is gone (called once, whichever side closed).
+   * @throws Nothing.
+   */
   onClose(fn: () => void): void
-  /** Closes the link (the peer sees it closed too). */
+  /**
+   * Closes the link (the peer sees it closed too).
+   * @throws Nothing: closing a closed link does nothing.
+   */
   close(): void
 }
 
@@ -59,7 +72,10 @@ export type Disconnect = () => void
 
 /** How a node reaches its peers (see the module comment for the contract). */
 export interface Transport {
-  /** Connects to the room; hands each peer reachable now or later to `peerUp`. */
+  /**
+   * Connects to the room; hands each peer reachable now or later to `peerUp`.
+   * @throws (or rejects with) the transport's error when it cannot connect: `db.join` rejects with it.
+   */
   connect(peerUp: PeerUp): Disconnect | Promise<Disconnect>
 }
 

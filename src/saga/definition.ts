@@ -45,6 +45,8 @@ export interface SagaContext {
    * gets the journalled value back without running `fn` again, so a local effect happens exactly
    * once. Calls are matched by their order within the step: make them in the same order on every run.
    * Rejects (committing nothing) when this tab no longer owns the saga.
+   * @throws TransactionAbortedError with reason `'saga_deposed'` when this tab no longer owns the saga
+   * (its lease passed to another tab); otherwise as `db.transaction` (what `fn` threw is the reason)
    */
   transaction<T>(fn: (t: Transaction) => Promise<T> | T): Promise<T>
 }

@@ -56,7 +56,9 @@ export type SagaEventKind =
 
 /** Where a failure happened and why. */
 export interface SagaFailure {
+  /** The step (or compensation) that failed. */
   readonly step: string
+  /** What it threw: a plain value, or `{ name, message, code? }` for an Error. */
   readonly reason: unknown
 }
 
@@ -80,7 +82,9 @@ export interface SagaRow {
 
 /** A step event, as `history(id)` returns it. */
 export interface SagaEvent {
+  /** Its place in the saga's history: increasing with each event of the saga. */
   readonly seq: number
+  /** What happened (started, succeeded, failed, compensated, resumed, …). */
   readonly kind: SagaEventKind
   /** The step's name ('' for saga-level events). */
   readonly step: string

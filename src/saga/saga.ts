@@ -24,9 +24,11 @@ import { SagaRunner } from './runner.js'
 
 /** What `status(id)` and `list()` tell about a saga. */
 export interface SagaInfo {
+  /** The saga's id. */
   readonly id: string
   /** The definition's name. */
   readonly name: string
+  /** Where it is: running, compensating, completed, compensated or stuck. */
   readonly status: SagaStatus
   /**
    * The step it is at: running → the step running; compensating → the step being compensated;
@@ -41,16 +43,21 @@ export interface SagaInfo {
   readonly stuck?: SagaFailure
   /** Failed attempts of the current step (or compensation) so far. */
   readonly attempt: number
+  /** The input it was started with. */
   readonly input?: unknown
-  /** Date.now() at start and at the last change. */
+  /** Date.now() when it started. */
   readonly created: number
+  /** Date.now() at its last change. */
   readonly updated: number
 }
 
 /** What `start` resolves with. */
 export interface SagaResult {
+  /** The saga's id. */
   readonly id: string
+  /** Always `'completed'` (a failed saga rejects with `SagaFailedError`). */
   readonly status: 'completed'
+  /** Each step's result, by step name. */
   readonly results: Readonly<Record<string, unknown>>
 }
 
@@ -160,6 +167,7 @@ export class Saga<I = unknown> {
 
   /**
    * The saga `id` of this definition, or undefined when this node has none.
+   * @throws BadSagaError (`'badarg'`) when `id` is not a string; DatabaseClosedError once the handle is closed
    * @example
    * const s = await order.status(id)   // { id, status: 'running', step: 'payment', results, … }
    */
@@ -187,7 +195,10 @@ export class Saga<I = unknown> {
       .map((r) => this.info(r))
   }
 
-  /** The step events of saga `id` (started, succeeded, failed attempt n, compensations, …), in order. */
+  /**
+   * The step events of saga `id` (started, succeeded, failed attempt n, compensations, …), in order.
+   * @throws BadSagaError (`'badarg'`) when `id` is not a string; DatabaseClosedError once the handle is closed
+   */
   async history(id: string): Promise<SagaEvent[]> {
     if (typeof id !== 'string') throw new BadSagaError(this.def.name, 'history: id must be a string')
     await this.host.ready()

@@ -31,12 +31,19 @@ export interface TableOptions {
 
 /** A table definition as kept in the schema. */
 export interface TableDef {
+  /** The table's name. */
   readonly name: string
+  /** Its attributes in order; the first is the key. */
   readonly attributes: readonly string[]
+  /** `set`, `ordered_set` or `bag`. */
   readonly type: TableType
+  /** This node's copy: `ram_copies`, `disc_copies` or `disc_only_copies`. */
   readonly storage: StorageType
+  /** The attributes with a secondary index. */
   readonly index: readonly string[]
+  /** The record name (Mnesia's `record_name`; default the table's name). */
   readonly recordName: string
+  /** `true`: never replicated to other nodes. */
   readonly localContent: boolean
   /** Unique per creation of the table (Mnesia's cookie). */
   readonly cookie: string

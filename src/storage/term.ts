@@ -47,7 +47,11 @@ function bytes(k: ArrayBuffer | ArrayBufferView): Uint8Array {
   return new Uint8Array(k)
 }
 
-/** Compares two valid keys in term (= IndexedDB) order: negative, 0 or positive. */
+/**
+ * Compares two valid keys in term (= IndexedDB) order: negative, 0 or positive.
+ * @throws Nothing for valid keys; the result for anything else is unspecified (validate with the
+ * operations that take keys, which reject with BadKeyError).
+ */
 export function compareKeys(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0

@@ -38,7 +38,9 @@ export class AbortSignal extends Error {
 
 /** One chunk of a chunked select. */
 export interface SelectChunk<T = unknown> {
+  /** At most `n` results. */
   readonly results: T[]
+  /** Pass to `selectContinue` for the next chunk (it resolves `null` at the end). */
   readonly cont: SelectContinuation
 }
 
@@ -77,7 +79,13 @@ export class Transaction {
 
   // ---- reads ----
 
-  /** The records with `key` (`[]`, `[record]`, or a bag's records). `lock` is accepted for Mnesia compatibility. */
+  /**
+   * The records with `key` (`[]`, `[record]`, or a bag's records). `lock` is accepted for Mnesia compatibility.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist; BadKeyError
+   * (`'bad_key'`) when `key` is not a valid key (API.md, "Keys"); WebnesiaError (`'badarg'`) for an unknown lock
+   * kind
+   */
   read<T extends Row = Row>(tab: string, key: Key, lock: ReadLock = 'read'): Promise<T[]> {
     // Not an async function: a read served from memory resolves without extra promise hops
     // (the hot path of both dirtyRead and t.read; see BENCHMARKS.md P1).
@@ -93,18 +101,33 @@ export class Transaction {
     }
   }
 
-  /** `read(tab, key, 'write')`. */
+  /**
+   * `read(tab, key, 'write')`.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist; BadKeyError
+   * (`'bad_key'`) when `key` is not a valid key (API.md, "Keys")
+   */
   wread<T extends Row = Row>(tab: string, key: Key): Promise<T[]> {
     return this.read<T>(tab, key, 'write')
   }
 
-  /** Records matching a pattern (API.md, "Patterns"). */
+  /**
+   * Records matching a pattern (API.md, "Patterns").
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist; BadMatchSpecError
+   * (`'badarg'`) for a malformed pattern
+   */
   async matchObject<T extends Row = Row>(tab: string, pattern: Row): Promise<T[]> {
     const rt = this.table(tab)
     return (await collect(this.access, rt, compilePattern(rt.def, pattern))) as T[]
   }
 
-  /** Results of a match specification; with `n`, the first chunk of at most n results or null. */
+  /**
+   * Results of a match specification; with `n`, the first chunk of at most n results or null.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist; BadMatchSpecError
+   * (`'badarg'`) for a malformed match specification; WebnesiaError (`'badarg'`) when `n` is not a positive integer
+   */
   select<T = unknown>(tab: string, spec: unknown): Promise<T[]>
   select<T = unknown>(tab: string, spec: unknown, n: number): Promise<SelectChunk<T> | null>
   async select(tab: string, spec: unknown, n?: number): Promise<unknown[] | SelectChunk | null> {
@@ -115,7 +138,11 @@ export class Transaction {
     return new SelectContinuation(runQuery(this.access, rt, matcher, n), n, this.access).chunk()
   }
 
-  /** The next chunk of a chunked select started in this context, or null at the end. */
+  /**
+   * The next chunk of a chunked select started in this context, or null at the end.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; WebnesiaError (`'badarg'`) for a continuation not started in this context
+   */
   async selectContinue<T = unknown>(cont: SelectContinuation): Promise<SelectChunk<T> | null> {
     this.table0()
     if (!SelectContinuation.isGenuine(cont) || !this.owns(cont.owner)) {
@@ -124,7 +151,12 @@ export class Transaction {
     return (await cont.chunk()) as SelectChunk<T> | null
   }
 
-  /** Records whose indexed attribute `attr` equals `value`. */
+  /**
+   * Records whose indexed attribute `attr` equals `value`.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError
+   * (`'badarg'`) when `attr` has no index; BadRecordError (`'bad_type'`) for a value that cannot be stored
+   */
   async indexRead<T extends Row = Row>(tab: string, value: unknown, attr: string): Promise<T[]> {
     const rt = this.table(tab)
     checkIndexed(rt, attr)
@@ -132,7 +164,13 @@ export class Transaction {
     return exportRecords(await this.access.indexRead(rt, attr, value)) as T[]
   }
 
-  /** Records matching a pattern that binds the indexed attribute `attr`. */
+  /**
+   * Records matching a pattern that binds the indexed attribute `attr`.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError
+   * (`'badarg'`) when `attr` has no index or the pattern does not bind it; BadMatchSpecError (`'badarg'`) for a
+   * malformed pattern
+   */
   async indexMatchObject<T extends Row = Row>(tab: string, pattern: Row, attr: string): Promise<T[]> {
     const rt = this.table(tab)
     checkIndexed(rt, attr)
@@ -143,12 +181,22 @@ export class Transaction {
     return (await collect(this.access, rt, matcher)) as T[]
   }
 
-  /** Folds over every record in term order of keys. `fn` may be async. */
+  /**
+   * Folds over every record in term order of keys. `fn` may be async.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError
+   * (`'badarg'`) when `fn` is not a function; whatever `fn` throws
+   */
   foldl<A, T extends Row = Row>(fn: (record: T, acc: A) => A | Promise<A>, acc: A, tab: string): Promise<A> {
     return this.fold(fn, acc, tab, false)
   }
 
-  /** Folds over every record in reverse term order of keys. */
+  /**
+   * Folds over every record in reverse term order of keys.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError
+   * (`'badarg'`) when `fn` is not a function; whatever `fn` throws
+   */
   foldr<A, T extends Row = Row>(fn: (record: T, acc: A) => A | Promise<A>, acc: A, tab: string): Promise<A> {
     return this.fold(fn, acc, tab, true)
   }
@@ -163,11 +211,19 @@ export class Transaction {
     return a
   }
 
-  /** The first key in term order, or undefined. */
+  /**
+   * The first key in term order, or undefined.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist
+   */
   first(tab: string): Promise<Key | undefined> {
     return this.edge(tab, 1)
   }
-  /** The last key in term order, or undefined. */
+  /**
+   * The last key in term order, or undefined.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist
+   */
   last(tab: string): Promise<Key | undefined> {
     return this.edge(tab, -1)
   }
@@ -176,11 +232,21 @@ export class Transaction {
     const k = await this.access.step(rt, undefined, dir)
     return k === undefined ? undefined : exportKey(k)
   }
-  /** The key after `key`, or undefined. */
+  /**
+   * The key after `key`, or undefined.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist; BadKeyError
+   * (`'bad_key'`) when `key` is not a valid key (API.md, "Keys")
+   */
   next(tab: string, key: Key): Promise<Key | undefined> {
     return this.step(tab, key, 1)
   }
-  /** The key before `key`, or undefined. */
+  /**
+   * The key before `key`, or undefined.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist; BadKeyError
+   * (`'bad_key'`) when `key` is not a valid key (API.md, "Keys")
+   */
   prev(tab: string, key: Key): Promise<Key | undefined> {
     return this.step(tab, key, -1)
   }
@@ -191,7 +257,11 @@ export class Transaction {
     return k === undefined ? undefined : exportKey(k)
   }
 
-  /** Every key, in term order. */
+  /**
+   * Every key, in term order.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist
+   */
   async allKeys(tab: string): Promise<Key[]> {
     const rt = this.table(tab)
     return (await this.access.allKeys(rt)).map(exportKey)
@@ -199,7 +269,13 @@ export class Transaction {
 
   // ---- writes ----
 
-  /** Writes a record (replaces a set's record; adds to a bag). */
+  /**
+   * Writes a record (replaces a set's record; adds to a bag).
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist; BadRecordError
+   * (`'bad_type'`) when the record does not fit the table (unknown attribute, no key, a value IndexedDB cannot
+   * store); WebnesiaError (`'badarg'`) for an unknown lock kind
+   */
   async write(tab: string, record: Row, lock: WriteLock = 'write'): Promise<void> {
     const rt = this.table(tab)
     checkLock(lock, ['write', 'sticky_write'])
@@ -207,14 +283,25 @@ export class Transaction {
     await this.access.write(rt, keyOf(rt.def, rec), { w: rec })
   }
 
-  /** Removes every record of `key`. */
+  /**
+   * Removes every record of `key`.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist; BadKeyError
+   * (`'bad_key'`) when `key` is not a valid key (API.md, "Keys")
+   */
   async delete(tab: string, key: Key): Promise<void> {
     const rt = this.table(tab)
     checkKey(key)
     await this.access.write(rt, key, { d: true })
   }
 
-  /** Removes exactly this record (deep-equal). */
+  /**
+   * Removes exactly this record (deep-equal).
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist; BadRecordError
+   * (`'bad_type'`) when the record does not fit the table (unknown attribute, no key, a value IndexedDB cannot
+   * store)
+   */
   async deleteObject(tab: string, record: Row): Promise<void> {
     const rt = this.table(tab)
     const rec = importRecord(rt.def, record)
@@ -260,6 +347,9 @@ export class Transaction {
    * table (or a write lock) makes the transaction conflict with any commit to that table before
    * it commits; a record lock, with any commit to that key. Global locks have no meaning within
    * one node and are accepted as no-ops.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError
+   * (`'badarg'`) for a bad lock item or kind
    */
   async lock(item: LockItem, kind: 'read' | 'write'): Promise<void> {
     checkLock(kind, ['read', 'write'])
@@ -277,38 +367,65 @@ export class Transaction {
       throw new WebnesiaError('badarg', 'lock: bad lock item')
     }
   }
-  /** A read lock on a whole table (phantom protection). */
+  /**
+   * A read lock on a whole table (phantom protection).
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist
+   */
   readLockTable(tab: string): Promise<void> {
     return this.lock({ table: tab }, 'read')
   }
-  /** A write lock on a whole table. */
+  /**
+   * A write lock on a whole table.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist
+   */
   writeLockTable(tab: string): Promise<void> {
     return this.lock({ table: tab }, 'write')
   }
 
   // ---- control ----
 
-  /** Aborts the transaction with `reason`; never returns. */
+  /**
+   * Aborts the transaction with `reason`; never returns.
+   * @throws Always: the abort signal carrying `reason`; the activity rejects with TransactionAbortedError (`reason`
+   * as given). WebnesiaError (`'aborted'`) when the transaction has finished already
+   */
   abort(reason: unknown): never {
     this.table0()
     this.aborted = new AbortSignal(reason)
     throw this.aborted
   }
 
-  /** As `db.tableInfo`. */
+  /**
+   * As `db.tableInfo`.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError
+   * (`'badarg'`) for an unknown item
+   */
   async tableInfo(tab: string, item: TableInfoItem): Promise<unknown> {
     const rt = this.table(tab)
     return Promise.resolve(tableInfo(this.access.node, rt, item))
   }
 
-  /** Runs a nested transaction: its writes become this transaction's when it succeeds. */
+  /**
+   * Runs a nested transaction: its writes become this transaction's when it succeeds.
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; WebnesiaError (`'badarg'`) when `fn` is not a function; whatever `fn` throws (this
+   * transaction then aborts unless the caller catches it)
+   */
   async transaction<T>(fn: (t: Transaction) => Promise<T> | T): Promise<T> {
     this.table0()
     if (typeof fn !== 'function') throw new WebnesiaError('badarg', 'transaction: fn must be a function')
     return this.nested(this, 'transaction', fn)
   }
 
-  /** Runs a nested activity; inside a transaction it keeps transaction semantics (seed 004, 5.6). */
+  /**
+   * Runs a nested activity; inside a transaction it keeps transaction semantics (seed 004, 5.6).
+   * @throws WebnesiaError (`'aborted'`, no_transaction) when the transaction has finished; the transaction's abort
+   * signal after `t.abort`; WebnesiaError (`'badarg'`) for an unknown kind or a `fn` that is not a function;
+   * whatever `fn` throws
+   */
   async activity<T>(kind: ActivityKind, fn: (t: Transaction) => Promise<T> | T): Promise<T> {
     this.table0()
     if (typeof fn !== 'function') throw new WebnesiaError('badarg', 'activity: fn must be a function')

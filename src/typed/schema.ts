@@ -40,8 +40,11 @@ export interface TableSchema<R extends object, K extends KeyAttributes<R>, I ext
 
 /** What every table of a schema type looks like (the constraint of `openDatabase<S>`). */
 export interface AnyTableSchema {
+  /** The record type. */
   readonly record: object
+  /** The key attribute's name. */
   readonly key: string
+  /** The indexed attributes' names (a union; `never` for none). */
   readonly index: string
 }
 
@@ -149,22 +152,39 @@ export type TypedDetailedTableEvent<T extends string, R, K> = TypedTableEvent<T,
 
 /** The value of each `tableInfo` item for records `R`. */
 export interface TableInfoValues<R> {
+  /** How many records the table holds. */
   size: number
+  /** The attributes in order (the first is the key). */
   attributes: (keyof R & string)[]
+  /** `set`, `ordered_set` or `bag`. */
   type: TableType
+  /** This node's copy type. */
   storageType: StorageType
+  /** The indexed attributes. */
   index: (keyof R & string)[]
+  /** The record name. */
   recordName: string
+  /** Attributes + 1, as Mnesia counts (the record name is the first element of its tuples). */
   arity: number
+  /** A pattern matching every record: each attribute `'_'`. */
   wildPattern: { [A in keyof R]-?: '_' }
+  /** An estimate of the bytes the table's records take in memory. */
   memory: number
+  /** `true`: never replicated. */
   localContent: boolean
+  /** The node reads are served from (this node when it holds a copy). */
   whereToRead: string
+  /** The nodes holding a `ram_copies` copy. */
   ramCopies: string[]
+  /** The nodes holding a `disc_copies` copy. */
   discCopies: string[]
+  /** The nodes holding a `disc_only_copies` copy. */
   discOnlyCopies: string[]
+  /** The nodes whose copy wins after a partition (`setMasterNodes`). */
   masterNodes: string[]
+  /** Unique per creation of the table. */
   cookie: string
+  /** The table definition's version, bumped by each schema change to it. */
   version: number
 }
 
