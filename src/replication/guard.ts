@@ -169,11 +169,14 @@ export function inspectUpdate(
   const w = new Walker(update)
   const roots = new Set<string>()
   const items: Parsed[] = []
+  const sections = new Set<number>()
   try {
     const clients = w.count(3)
     for (let c = 0; c < clients; c++) {
       const structs = w.count()
       const client = w.uint()
+      if (sections.has(client)) throw bad('a client listed twice')
+      sections.add(client)
       let clock = w.uint()
       for (let s = 0; s < structs; s++) {
         const info = w.byte()
@@ -220,8 +223,10 @@ export function inspectUpdate(
       w.uint()
       const n = w.count(2)
       for (let i = 0; i < n; i++) {
-        w.uint()
-        w.uint()
+        const clock = w.uint()
+        // Yjs fails on an empty range half-way through applying the update (after its structs).
+        const len = w.uint()
+        if (len < 1 || !Number.isSafeInteger(clock + len)) throw bad('a bad deleted range')
       }
     }
   } catch (e) {

@@ -11,6 +11,8 @@
  *     local doc update ──► UPDATE(next ack id) to every peer, persisted
  *     a peer's doc update ──► UPDATE(0) to every other peer (a partial mesh still converges)
  *     every resyncMs ──► SYNC1 to every peer (anti-entropy: dropped messages come back)
+ *     every heartbeatMs ──► BEAT to every peer; a peer silent for peerTimeoutMs: link closed, node down
+ *     BEAT    ──► nothing (any frame tells the peer lives)
  *
  * Anything malformed (a frame, a chunk, a state vector, an update, a HELLO with this node's id
  * or a changed one) rejects the peer (`peer_rejected`, link closed) and changes nothing.
@@ -47,6 +49,7 @@ export class Protocol {
   /** A frame arrived on a link. */
   receive(peer: Peer, frame: Uint8Array): void {
     if (peer.closed || peer.cut || this.ctx.stopped()) return
+    peer.heard = Date.now()
     try {
       const whole = peer.reasm.take(frame)
       if (!whole) return
@@ -60,6 +63,16 @@ export class Protocol {
   resync(): void {
     const sv = Y.encodeStateVector(this.ctx.rdoc.doc)
     for (const p of this.peers) this.peers.send(p, { kind: 'sync1', sv })
+  }
+
+  /** Heartbeat: a BEAT to every peer; peers silent for longer than `timeoutMs` are dropped. */
+  beat(timeoutMs: number): void {
+    const now = Date.now()
+    for (const p of [...this.peers]) {
+      if (p.cut) continue
+      if (now - p.heard > timeoutMs) this.peers.silent(p)
+      else this.peers.send(p, { kind: 'beat' })
+    }
   }
 
   /** The document changed (origin: LOCAL, or the Peer whose update it was). */
@@ -97,6 +110,8 @@ export class Protocol {
         break
       case 'ack':
         this.acks.acked(peer, m.ack)
+        break
+      case 'beat':
         break
     }
   }

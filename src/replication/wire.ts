@@ -10,6 +10,7 @@
  *     kind 3  SYNC2   an update holding everything the state vector lacked
  *     kind 4  UPDATE  an update, and an ack id (0: none wanted)
  *     kind 5  ACK     an ack id: the update carrying it is durable on the sender
+ *     kind 15 BEAT    nothing: the sender lives (sent every heartbeat period)
  *     kind 9  CHUNK   message id, index, count, a slice of a larger message
  *
  * WebRTC data channels drop messages over 256 KiB silently (and y-webrtc swallows the error), so
@@ -41,8 +42,9 @@ export type Message =
   | { kind: 'sync2'; update: Uint8Array }
   | { kind: 'update'; update: Uint8Array; ack: number }
   | { kind: 'ack'; ack: number }
+  | { kind: 'beat' }
 
-const KIND = { hello: 1, sync1: 2, sync2: 3, update: 4, ack: 5, chunk: 9 } as const
+const KIND = { hello: 1, sync1: 2, sync2: 3, update: 4, ack: 5, chunk: 9, beat: 15 } as const
 
 /** A malformed message from a peer. */
 export function badUpdate(message: string): WebnesiaError {
@@ -72,6 +74,8 @@ export function encodeMessage(m: Message): Uint8Array {
       break
     case 'ack':
       encoding.writeVarUint(e, m.ack)
+      break
+    case 'beat':
       break
   }
   return encoding.toUint8Array(e)
@@ -180,6 +184,9 @@ export function decodeFrame(frame: Uint8Array): Message {
         break
       case KIND.ack:
         m = { kind: 'ack', ack: decoding.readVarUint(d) }
+        break
+      case KIND.beat:
+        m = { kind: 'beat' }
         break
       default:
         throw badUpdate(`unknown message kind ${String(kind)}`)

@@ -23,6 +23,7 @@ import { uniqueName } from '../node/helpers.js'
 import { Network, quiet } from './network.js'
 
 type Rnd = () => number
+const LIMIT_MS = 30_000
 /** What a generator knows of the victim. */
 export interface Target {
   doc: Y.Doc
@@ -40,9 +41,14 @@ const int = (rnd: Rnd, n: number): number => Math.floor(rnd() * n)
 const pick = <T>(rnd: Rnd, xs: readonly T[]): T => xs[int(rnd, xs.length)] as T
 const hex = (s: string): Uint8Array => Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16))
 
+let clients = 1
+/** Client ids of the generated documents (deterministic, unlike Yjs' random ones). */
+const nextClient = (): number => (clients = (clients * 48271) % 0x7fffffff)
+
 /** A copy of the victim's document with `fn` applied; returns the difference as a V1 update. */
 function edit(t: Target, fn: (d: Y.Doc) => void): Uint8Array {
   const d = new Y.Doc()
+  d.clientID = nextClient()
   Y.applyUpdate(d, Y.encodeStateAsUpdate(t.doc))
   const sv = Y.encodeStateVector(d)
   fn(d)
@@ -53,6 +59,7 @@ function edit(t: Target, fn: (d: Y.Doc) => void): Uint8Array {
 
 function fresh(fn: (d: Y.Doc) => void): Uint8Array {
   const d = new Y.Doc()
+  d.clientID = nextClient()
   fn(d)
   const u = Y.encodeStateAsUpdate(d)
   d.destroy()
@@ -275,10 +282,11 @@ export const GENERATORS: Gen[] = [
 ]
 
 /** A pipe whose far end the test holds. */
-function rawPipe(): { pipe: Pipe; inject: (f: Uint8Array) => void; closed: () => boolean } {
+function rawPipe(): { pipe: Pipe; inject: (f: Uint8Array) => void; closed: () => boolean; closedAt: () => number } {
   let onData: ((d: Uint8Array) => void) | null = null
   let onClose: (() => void) | null = null
   let closed = false
+  let at = 0
   const pipe: Pipe = {
     send: () => undefined,
     onData: (fn) => (onData = fn),
@@ -286,17 +294,21 @@ function rawPipe(): { pipe: Pipe; inject: (f: Uint8Array) => void; closed: () =>
     close: () => {
       if (closed) return
       closed = true
+      at = performance.now()
       onClose?.()
     },
   }
-  return { pipe, inject: (f) => onData?.(f), closed: () => closed }
+  return { pipe, inject: (f) => onData?.(f), closed: () => closed, closedAt: () => at }
 }
 
-/** Per generator: cases, rejected, accepted (mutations that stayed valid), slowest rejection (ms). */
+/** Per generator: cases, rejected, accepted (mutations that stayed valid), slowest rejection (ms, until the link closed). */
 export type FuzzStats = Map<string, { n: number; rejected: number; accepted: number; worstMs: number }>
 
+/** Every table's definition and records (an accepted update may drop a table: peers may). */
 async function tables(db: Database): Promise<string> {
-  return canonical([await db.dirtyMatchObject('item', {}), await db.dirtyMatchObject('pile', {})])
+  const out: unknown[] = []
+  for (const t of (db.systemInfo('tables') as string[]).sort()) out.push(t, db.tableInfo(t, 'attributes'), await db.dirtyMatchObject(t, {}))
+  return canonical(out)
 }
 
 /** Runs `cases` generated cases (seed `seed`); returns the stats. Fails the test on a violation. */
@@ -321,31 +333,41 @@ export async function fuzzRemote(cases: number, seed: number): Promise<FuzzStats
   const rep = a.replication as Replicator
   const target: Target = { doc: rep.rdoc.doc, set: a.tableInfo('item', 'cookie') as string, bag: a.tableInfo('pile', 'cookie') as string, node: a.node }
   let rejectedEvents = 0
+  let reason = ''
   a.subscribe('system', (e: SystemEvent) => {
-    if (e.type === 'peer_rejected') rejectedEvents++
+    if (e.type !== 'peer_rejected') return
+    rejectedEvents++
+    reason = e.reason
   })
   const stats: FuzzStats = new Map(GENERATORS.map((g) => [g.name, { n: 0, rejected: 0, accepted: 0, worstMs: 0 }]))
   const rnd = prng(seed)
+  clients = seed + 1
   let expectedRejections = 0
   for (let i = 0; i < cases; i++) {
     const g = GENERATORS[i % GENERATORS.length] as Gen
     const s = stats.get(g.name) as { n: number; rejected: number; accepted: number; worstMs: number }
-    const frames = g.make(rnd, target)
+    let frames: Uint8Array[]
+    try {
+      frames = g.make(rnd, target)
+    } catch (e) {
+      const full = Y.encodeStateAsUpdate(target.doc)
+      throw new Error(`case ${String(i)} (${g.name}): the generator failed on the victim's document: ${String(e)}; ${Buffer.from(full).toString('hex')}`)
+    }
     const before = await tables(a)
     const sv = canonical(Y.encodeStateVector(target.doc))
-    const { pipe, inject, closed } = rawPipe()
+    const { pipe, inject, closed, closedAt } = rawPipe()
     attach(pipe)
     inject(encodeMessage({ kind: 'hello', node: `evil-${String(i)}`, apart: [] }))
     const start = performance.now()
     for (const f of frames) if (!closed()) inject(f)
     await a.replication?.idle()
-    const ms = performance.now() - start
+    const total = performance.now() - start
     s.n++
     if (closed()) {
       s.rejected++
       expectedRejections++
-      s.worstMs = Math.max(s.worstMs, ms)
-      const where = `case ${String(i)} (${g.name}) was rejected but changed`
+      s.worstMs = Math.max(s.worstMs, closedAt() - start)
+      const where = `case ${String(i)} (${g.name}) was rejected (${reason}) but changed`
       expect(canonical(Y.encodeStateVector(target.doc)), `${where} the document`).toBe(sv)
       expect(await tables(a), `${where} the tables`).toBe(before)
     } else {
@@ -353,17 +375,21 @@ export async function fuzzRemote(cases: number, seed: number): Promise<FuzzStats
       if (process.env['FUZZ_DEBUG']) console.log(`accepted ${String(i)} ${g.name}: ${canonical(frames.map((f) => f.slice(0, 80)))}`)
       pipe.close()
     }
-    expect(ms, `case ${String(i)} (${g.name}) took ${ms.toFixed(0)} ms`).toBeLessThan(5000)
+    // No hang: the case settled (its changes committed) in bounded time, even on a loaded machine.
+    expect(total, `case ${String(i)} (${g.name}) took ${total.toFixed(0)} ms`).toBeLessThan(LIMIT_MS)
   }
   await quiet(net, [a, b])
   expect(rejectedEvents).toBe(expectedRejections)
-  // The valid peer still converges, both ways.
-  await a.dirtyWrite('item', { id: 900, v: 'from a' })
-  await b.dirtyWrite('item', { id: 901, v: 'from b' })
+  // The valid peer still converges, both ways (on a new table: accepted updates may have dropped one).
+  await a.createTable('after', { attributes: ['id', 'v'] })
+  await quiet(net, [a, b])
+  await a.dirtyWrite('after', { id: 900, v: 'from a' })
+  await b.dirtyWrite('after', { id: 901, v: 'from b' })
   await quiet(net, [a, b])
   expect(net.connected(0, 1)).toBe(true)
   expect(await tables(b)).toBe(await tables(a))
-  expect(await b.dirtyRead('item', 900)).toEqual([{ id: 900, v: 'from a' }])
+  expect(await b.dirtyRead('after', 900)).toEqual([{ id: 900, v: 'from a' }])
+  expect(await a.dirtyRead('after', 901)).toEqual([{ id: 901, v: 'from b' }])
   // Disc equals memory.
   const mem = await tables(a)
   await b.close()
