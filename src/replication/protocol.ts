@@ -31,6 +31,7 @@ import { decodeFrame, type Message } from './wire.js'
 
 /** The replication protocol of one node, over all its links. */
 export class Protocol {
+  private lastTick = Date.now()
   constructor(
     private readonly ctx: ReplicationContext,
     private readonly peers: Peers,
@@ -65,11 +66,18 @@ export class Protocol {
     for (const p of this.peers) this.peers.send(p, { kind: 'sync1', sv })
   }
 
-  /** Heartbeat: a BEAT to every peer; peers silent for longer than `timeoutMs` are dropped. */
-  beat(timeoutMs: number): void {
+  /**
+   * Heartbeat (every `periodMs`): a BEAT to every peer; peers silent for longer than `timeoutMs`
+   * are dropped. A tick that comes late (this tab was frozen or its thread busy) judges nobody:
+   * the silence may be this side's, so every peer gets a full timeout from now.
+   */
+  beat(timeoutMs: number, periodMs: number): void {
     const now = Date.now()
+    const late = now - this.lastTick > 2 * periodMs
+    this.lastTick = now
     for (const p of [...this.peers]) {
       if (p.cut) continue
+      if (late) p.heard = Math.max(p.heard, now)
       if (now - p.heard > timeoutMs) this.peers.silent(p)
       else this.peers.send(p, { kind: 'beat' })
     }

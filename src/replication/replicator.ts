@@ -143,9 +143,9 @@ export class Replicator {
     }
     const beat = this.opts.heartbeatMs ?? 1000
     if (beat > 0) {
-      const timeout = this.opts.peerTimeoutMs ?? 4000
+      const timeout = this.opts.peerTimeoutMs ?? 3000
       this.beatTimer = setInterval(() => {
-        if (!this.stopped) this.protocol.beat(timeout)
+        if (!this.stopped) this.protocol.beat(timeout, beat)
       }, beat)
       ;(this.beatTimer as { unref?: () => void }).unref?.()
     }
