@@ -6,7 +6,7 @@
  *
  * Options:
  *   --quick            fewer repetitions and smaller sizes (under 2 minutes)
- *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 SCALE MEM CHUNK REPL SAGA ES LIVE)
+ *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 SCALE MEM CHUNK REPL SAGA ES LIVE NODE)
  *   --reps=N           repetitions per workload (default 5, quick 3)
  *   --no-write         do not write BENCHMARKS.md / results.json (for trying things out)
  *   --dev              serve the page with Vite's dev server (unbundled modules) instead of a build
@@ -896,6 +896,18 @@ try {
   md.push('## Bundle size', '', `**FAILED**: ${String(e?.message ?? e)}`, '')
 }
 
+// The Node row (bench/node.mjs): P2–P5 on the file backend beside better-sqlite3.
+let nodeRow = null
+if (!only || only.has('NODE')) {
+  try {
+    const { measureNode, nodeSection } = await import('./node.mjs')
+    nodeRow = await measureNode({ quick, skipLibBuild: bundle !== null })
+    md.push(...nodeSection(nodeRow))
+  } catch (e) {
+    md.push('## Node (file backend beside SQLite)', '', `**FAILED**: ${String(e?.message ?? e)}`, '')
+  }
+}
+
 function unitOf(w, n) {
   if (n.endsWith('.tps') || n.endsWith('Tps')) return 'txn/s'
   if (n.endsWith('retryPct')) return '% of runs'
@@ -943,7 +955,7 @@ function scalingSection(fig) {
   return out
 }
 
-const sanitizedResults = { meta, sizes: S, consistency, ratios: ratioRows, results, bundle }
+const sanitizedResults = { meta, sizes: S, consistency, ratios: ratioRows, results, bundle, node: nodeRow }
 if (!noWrite) {
   writeFileSync(`${root}bench/results.json`, JSON.stringify(sanitizedResults, null, 2) + '\n')
   writeFileSync(`${root}BENCHMARKS.md`, md.join('\n'))

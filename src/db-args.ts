@@ -61,9 +61,9 @@ export function checkJoinOptions(opts: unknown): asserts opts is JoinOptions {
   if (ct !== undefined && ct !== 'ram_copies' && ct !== 'disc_copies' && ct !== 'disc_only_copies') bad(`unknown copyType ${safeString(ct)}`)
   const mc = o['maxConns']
   if (mc !== undefined && (typeof mc !== 'number' || !Number.isInteger(mc) || mc < 1)) bad('maxConns must be a positive integer')
-  for (const k of ['resyncMs', 'ackTimeoutMs', 'leaseMs']) {
+  for (const k of ['resyncMs', 'ackTimeoutMs', 'leaseMs', 'heartbeatMs', 'peerTimeoutMs']) {
     const v = o[k]
-    if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || v === Infinity || (k === 'leaseMs' && v === 0))) bad(`${k} must be a finite number of ms`)
+    if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || v === Infinity || ((k === 'leaseMs' || k === 'peerTimeoutMs') && v === 0))) bad(`${k} must be a finite number of ms`)
   }
 }
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { NoSuchTableError, WebnesiaError, rejected, safeString } from './errors.js'
+import { mapStorageError, NoSuchTableError, WebnesiaError, rejected, safeString } from './errors.js'
 import type { SystemEvent, TableEvent, DetailedTableEvent, SubscriptionSpec } from './events/subscriptions.js'
 import { type LocalNode } from './node.js'
 import * as ddl from './schema/ddl.js'
@@ -295,7 +295,9 @@ export class Database {
   async dumpLog(): Promise<void> {
     this.local.check()
     await this.local.catchUp() // every commit of the node, the other tabs' included
-    await this.local.dump()
+    await this.local.dump().catch((e: unknown) => {
+      throw e instanceof DOMException ? mapStorageError(e) : e
+    })
   }
   /** An item of the node's information. @throws WebnesiaError (`'badarg'`) for an unknown item */
   systemInfo(item: SystemInfoItem): unknown {

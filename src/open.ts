@@ -10,7 +10,7 @@ import type * as FileBackend from './backend/file/backend.js'
 import { idbBackend } from './backend/idb.js'
 import { checkIndexedDB } from './db-args.js'
 import { Database } from './db.js'
-import { WebnesiaError } from './errors.js'
+import { mapStorageError, WebnesiaError } from './errors.js'
 import { LocalNode } from './node.js'
 import type { DatabaseSchema } from './typed/schema.js'
 import type { TypedDatabase } from './typed/database.js'
@@ -87,8 +87,9 @@ export async function openDatabaseOn(backend: BackendFactory, opts: OpenOptions)
   try {
     await node.open(opts.node)
   } catch (e) {
-    await node.close()
-    throw e
+    await node.close().catch(() => undefined)
+    // A storage request that failed while loading (IndexedDB's DOMException): a typed error.
+    throw e instanceof DOMException ? mapStorageError(e) : e
   }
   return new Database(node)
 }

@@ -31,6 +31,11 @@ export interface FaultRule {
   readonly persistent?: boolean
   /** The DOMException name (default 'UnknownError'). */
   readonly error?: string
+  /**
+   * The request goes through and its transaction commits, but the transaction's `done` rejects
+   * with the error: a commit that landed though its caller hears it failed (an unknown outcome).
+   */
+  readonly landed?: boolean
 }
 
 /** An active rule. */
@@ -79,7 +84,12 @@ export class Faults {
 
   /** The error a request of `op` on `store` fails with, or null when it goes through. */
   check(store: string, op: FaultOp): DOMException | null {
-    let out: DOMException | null = null
+    return this.checkRule(store, op)?.error ?? null
+  }
+
+  /** {@link check}, with whether the failing rule lets the request land. */
+  checkRule(store: string, op: FaultOp): { error: DOMException; landed: boolean } | null {
+    let out: { error: DOMException; landed: boolean } | null = null
     for (const r of this.rules) {
       const { rule } = r
       if (rule.store !== undefined && rule.store !== store) continue
@@ -88,7 +98,7 @@ export class Faults {
       const nth = rule.nth ?? 1
       if (r.seen === nth || (rule.persistent === true && r.seen > nth)) {
         r.failed++
-        out ??= new DOMException(`injected fault: ${op} on ${store}`, rule.error ?? 'UnknownError')
+        out ??= { error: new DOMException(`injected fault: ${op} on ${store}`, rule.error ?? 'UnknownError'), landed: rule.landed === true }
       }
     }
     return out
@@ -124,6 +134,8 @@ export class FaultyBackend implements StorageBackend {
 class FaultyTx implements BackendTx {
   readonly done: Promise<void>
   private error: DOMException | null = null
+  /** A `landed` fault: `done` rejects with it once the transaction committed. */
+  private late: DOMException | null = null
   constructor(
     readonly inner: BackendTx,
     private readonly faults: Faults,
@@ -131,6 +143,7 @@ class FaultyTx implements BackendTx {
     this.done = inner.done.then(
       () => {
         if (this.error) throw this.error
+        if (this.late) throw this.late
       },
       (e: unknown) => {
         throw this.error ?? e
@@ -149,8 +162,13 @@ class FaultyTx implements BackendTx {
   run<T>(store: string, op: FaultOp, request: (s: Store) => Promise<T>): Promise<T> {
     // Requests after the failure fail like those of an aborted IndexedDB transaction.
     if (this.error) return Promise.reject(new DOMException('the transaction was aborted', 'AbortError'))
-    const err = this.faults.check(store, op)
-    if (!err) return request(this.inner.store(store))
+    const hit = this.faults.checkRule(store, op)
+    if (!hit) return request(this.inner.store(store))
+    const err = hit.error
+    if (hit.landed) {
+      this.late ??= err
+      return request(this.inner.store(store))
+    }
     this.error = err
     try {
       this.inner.abort()

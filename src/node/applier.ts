@@ -20,7 +20,7 @@
  */
 import type { StorageBackend } from '../backend/backend.js'
 import { fire } from '../backend/requests.js'
-import { assert } from '../errors.js'
+import { assert, mapStorageError } from '../errors.js'
 import type { Origin } from '../events/subscriptions.js'
 import { LOG, META, SCHEMA, TABS } from '../log/connection.js'
 import { dumpLog } from '../log/dumper.js'
@@ -142,9 +142,13 @@ export class Applier {
           await this.onGap()
         }
       } while (this.catchAgain && !this.isClosed())
-    })().finally(() => {
-      this.catching = null
-    })
+    })()
+      .catch((e: unknown) => {
+        throw e instanceof DOMException ? mapStorageError(e) : e
+      })
+      .finally(() => {
+        this.catching = null
+      })
     return this.catching
   }
 

@@ -23,6 +23,10 @@ export interface ReplicatorOptions {
   ackTimeoutMs?: number
   /** Keys per commit while copying a table (default 5000). */
   copyBatch?: number
+  /** Every this many ms each peer gets a BEAT (default 1000; 0: none, and no peer times out). */
+  heartbeatMs?: number
+  /** A peer heard nothing from for this long is taken as gone: its link closed, `node_down` (default 3000 ms). */
+  peerTimeoutMs?: number
 }
 
 /** The replicator's shared state, as its parts see it. */

@@ -122,57 +122,100 @@ class Walker {
   }
 }
 
+/** Where an item of the document lives: its root and map key; 'gc' for a collected struct. */
+export type ItemPlace = { root: string; key: string | null } | 'gc'
+
+/** What {@link inspectUpdate} found. */
+export interface UpdateInfo {
+  /** Root names the update writes to. */
+  roots: Set<string>
+  /**
+   * True when some item's origin is neither in the update nor known to the resolver (Yjs would
+   * keep it pending and integrate it, unchecked, once its origin arrives): do not apply it.
+   */
+  unresolved: boolean
+}
+
+interface Parsed {
+  client: number
+  clock: number
+  len: number
+  place: ItemPlace | null
+  origin: [number, number] | null
+  values: unknown[] | null
+}
+
 /**
  * Checks a remote V1 update (see the module comment). Returns the root names it writes to
  * where the update names them. Throws `bad_update`.
  */
-export function checkUpdate(update: Uint8Array, validate?: (root: string, value: unknown) => void): Set<string> {
+export function checkUpdate(update: Uint8Array, validate?: (root: string, value: unknown, key: string | null) => void): Set<string> {
+  return inspectUpdate(update, validate).roots
+}
+
+/**
+ * {@link checkUpdate}, and also for the items that name no parent (an overwrite of a map key
+ * names the entry it replaces, its origin): their root and key are found through their origin,
+ * in the update or by `resolve` (the local document), so their values are checked too.
+ * Throws `bad_update`.
+ */
+export function inspectUpdate(
+  update: Uint8Array,
+  validate?: (root: string, value: unknown, key: string | null) => void,
+  resolve?: (client: number, clock: number) => ItemPlace | null,
+): UpdateInfo {
   if (!(update instanceof Uint8Array)) throw bad('not bytes')
   if (update.length > MAX_UPDATE) throw bad(`larger than ${String(MAX_UPDATE)} bytes`)
   const w = new Walker(update)
   const roots = new Set<string>()
+  const items: Parsed[] = []
+  const sections = new Set<number>()
   try {
     const clients = w.count(3)
     for (let c = 0; c < clients; c++) {
       const structs = w.count()
-      w.uint() // client
-      w.uint() // clock
+      const client = w.uint()
+      if (sections.has(client)) throw bad('a client listed twice')
+      sections.add(client)
+      let clock = w.uint()
       for (let s = 0; s < structs; s++) {
         const info = w.byte()
         const ref = info & BITS5
         if (ref === 0 || ref === 10) {
-          w.uint() // GC or Skip: a length
+          clock += w.uint() // GC or Skip: a length
           continue
         }
-        if (info & BIT8) {
-          w.uint()
-          w.uint()
-        }
+        let origin: [number, number] | null = null
+        if (info & BIT8) origin = [w.uint(), w.uint()]
         if (info & BIT7) {
-          w.uint()
-          w.uint()
+          const right: [number, number] = [w.uint(), w.uint()]
+          origin ??= right
         }
-        let root: string | null = null
+        let place: ItemPlace | null = null
         if ((info & (BIT7 | BIT8)) === 0) {
           if (w.uint() !== 1) throw bad('nested types are not allowed')
-          root = w.string()
+          const root = w.string()
           if (!isRootName(root)) throw bad(`unknown root ${JSON.stringify(root.slice(0, 40))}`)
           roots.add(root)
           if ((info & BIT6) === 0) throw bad('only map entries are allowed')
-          w.string() // the map key
+          place = { root, key: w.string() }
         }
+        let len: number
+        let values: unknown[] | null = null
         if (ref === 1) {
-          w.uint() // ContentDeleted: a length
+          len = w.uint() // ContentDeleted: a length
         } else if (ref === 8) {
           const n = w.count()
-          for (let i = 0; i < n; i++) {
-            const v = w.any(0)
-            checkValue(root, v)
-            if (root !== null && validate) validate(root, v)
-          }
+          values = []
+          for (let i = 0; i < n; i++) values.push(w.any(0))
+          len = n
         } else {
           throw bad(`content type ${String(ref)} is not allowed`)
         }
+        if (len < 1) throw bad('an empty item')
+        items.push({ client, clock, len, place, origin, values })
+        clock += len
+        if (!Number.isSafeInteger(clock)) throw bad('clock out of range')
       }
     }
     const dsClients = w.count(2)
@@ -180,8 +223,10 @@ export function checkUpdate(update: Uint8Array, validate?: (root: string, value:
       w.uint()
       const n = w.count(2)
       for (let i = 0; i < n; i++) {
-        w.uint()
-        w.uint()
+        const clock = w.uint()
+        // Yjs fails on an empty range half-way through applying the update (after its structs).
+        const len = w.uint()
+        if (len < 1 || !Number.isSafeInteger(clock + len)) throw bad('a bad deleted range')
       }
     }
   } catch (e) {
@@ -189,7 +234,71 @@ export function checkUpdate(update: Uint8Array, validate?: (root: string, value:
     throw bad(e instanceof Error ? e.message : String(e))
   }
   if (w.left !== 0) throw bad('trailing bytes')
-  return roots
+  const unresolved = placeItems(items, resolve)
+  for (const it of items) {
+    const place = it.place
+    if (it.values === null || place === null || place === 'gc') continue
+    for (const v of it.values) {
+      checkValue(place.root, v)
+      if (validate) validate(place.root, v, place.key)
+    }
+  }
+  return { roots, unresolved }
+}
+
+/** Finds the place of every item without one through its origin; true when some stay unknown. */
+function placeItems(items: Parsed[], resolve?: (client: number, clock: number) => ItemPlace | null): boolean {
+  if (!resolve) return false
+  const byClient = new Map<number, Parsed[]>()
+  for (const it of items) {
+    let l = byClient.get(it.client)
+    if (!l) byClient.set(it.client, (l = []))
+    l.push(it)
+  }
+  for (const l of byClient.values()) l.sort((a, b) => a.clock - b.clock)
+  const inUpdate = (client: number, clock: number): Parsed | null => {
+    const l = byClient.get(client)
+    if (!l) return null
+    let lo = 0
+    let hi = l.length - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      const it = l[mid] as Parsed
+      if (clock < it.clock) hi = mid - 1
+      else if (clock >= it.clock + it.len) lo = mid + 1
+      else return it
+    }
+    return null
+  }
+  let unresolved = false
+  for (const start of items) {
+    if (start.place !== null) continue
+    // Follow the origins (each step to a different item; a cycle ends as unknown).
+    const chain: Parsed[] = []
+    const seen = new Set<Parsed>()
+    let at: Parsed = start
+    let place: ItemPlace | null = null
+    for (;;) {
+      chain.push(at)
+      seen.add(at)
+      const o = at.origin
+      if (o === null) break
+      const next = inUpdate(o[0], o[1])
+      if (next === null) {
+        place = resolve(o[0], o[1])
+        break
+      }
+      if (next.place !== null) {
+        place = next.place
+        break
+      }
+      if (seen.has(next)) break
+      at = next
+    }
+    if (place === null) unresolved = true
+    for (const it of chain) it.place = place
+  }
+  return unresolved
 }
 
 /**

@@ -16,12 +16,12 @@
 import * as Y from 'yjs'
 import { WebnesiaError } from '../errors.js'
 import { importRecord } from '../storage/record.js'
-import { decodeValue } from './codec.js'
+import { decodeValue, keyString, parseKeyString } from './codec.js'
 import { tableOfCookie, type ReplicationContext } from './context.js'
 import { commitRemote } from './doc-commit.js'
 import type { ReplicaDoc } from './doc.js'
 import type { DocStore } from './doc-store.js'
-import { checkUpdate } from './guard.js'
+import { inspectUpdate, type ItemPlace } from './guard.js'
 import type { Loader } from './loader.js'
 import type { Partitions } from './partitions.js'
 import type { Peer, Peers } from './peers.js'
@@ -70,9 +70,16 @@ export class Inbound {
 
   /** Checks a peer's update and applies it to the document. Throws `bad_update` when it is refused. */
   apply(peer: Peer, update: Uint8Array, ack: number): void {
-    checkUpdate(update, (root, value) => {
-      this.validateValue(root, value)
-    })
+    const { unresolved } = inspectUpdate(
+      update,
+      (root, value, key) => {
+        this.validateValue(root, value, key)
+      },
+      (client, clock) => this.place(client, clock),
+    )
+    // An item whose origin this node has not seen yet: Yjs would keep it and integrate it later,
+    // unchecked. Left out; the peer's SYNC2 (or anti-entropy) brings it with its origin.
+    if (unresolved) return
     this.currentAck = ack
     this.currentUpdate = update
     try {
@@ -105,13 +112,29 @@ export class Inbound {
     })
   }
 
-  /** Records written into a table this node holds must fit its definition. */
-  private validateValue(root: string, value: unknown): void {
+  /** Records written into a table this node holds must fit its definition, under their own key. */
+  private validateValue(root: string, value: unknown, key: string | null): void {
     if (!root.startsWith('t:')) return
     const name = tableOfCookie(this.ctx.node, root.slice(2))
     if (name === null) return
     const def = this.ctx.node.catalog.get(name).def
-    for (const r of value as unknown[]) importRecord(def, decodeValue(r))
-    if (def.type !== 'bag' && (value as unknown[]).length !== 1) throw new WebnesiaError('bad_update', `${name}: a key of a set holds one record`)
+    const recs = (value as unknown[]).map((r) => importRecord(def, decodeValue(r)))
+    if (def.type !== 'bag' && recs.length !== 1) throw new WebnesiaError('bad_update', `${name}: a key of a set holds one record`)
+    if (key === null) return
+    parseKeyString(key)
+    const at = def.attributes[0] as string
+    for (const r of recs) if (keyString(r[at] as never) !== key) throw new WebnesiaError('bad_update', `${name}: a record under a foreign key`)
+  }
+
+  /** Where an item of the document is (for the guard: an overwrite names its origin, not its key). */
+  private place(client: number, clock: number): ItemPlace | null {
+    const store = this.ctx.rdoc.doc.store
+    const structs = store.clients.get(client)
+    if (!structs || clock >= Y.getState(store, client)) return null
+    const s = structs[Y.findIndexSS(structs, clock)]
+    if (!(s instanceof Y.Item)) return 'gc'
+    const root = s.parent instanceof Y.AbstractType ? this.ctx.rdoc.rootName(s.parent as Y.AbstractType<unknown>) : null
+    if (root === null) throw new WebnesiaError('bad_update', 'an item under an unknown parent')
+    return { root, key: s.parentSub }
   }
 }

@@ -30,6 +30,8 @@ export class Peer {
   reassert = new Set<string>()
   /** The highest ack id the peer acknowledged. */
   acked = 0
+  /** When a frame last came from the peer (ms since the epoch). */
+  heard = Date.now()
   constructor(readonly pipe: Pipe) {}
 }
 
@@ -97,6 +99,12 @@ export class Peers {
   reject(peer: Peer, e: unknown): void {
     const err = e instanceof WebnesiaError ? e : new WebnesiaError('bad_update', `bad message: ${String(e)}`)
     this.node.systemEvent({ type: 'peer_rejected', node: peer.node ?? 'unknown', reason: err.message })
+    peer.pipe.close()
+    this.drop(peer)
+  }
+
+  /** Nothing came from the peer for too long (its browser closed, its tab froze): close the link. */
+  silent(peer: Peer): void {
     peer.pipe.close()
     this.drop(peer)
   }

@@ -12,6 +12,8 @@
  *     local doc update ──► UPDATE(next ack id) to every peer, persisted
  *     a peer's doc update ──► UPDATE(0) to every other peer (a partial mesh still converges)
  *     every resyncMs ──► SYNC1 to every peer (anti-entropy: dropped messages come back)
+ *     every heartbeatMs ──► BEAT to every peer; a peer silent for peerTimeoutMs: link closed, node down
+ *     BEAT    ──► nothing (any frame tells the peer lives)
  *
  * Anything malformed (a frame, a chunk, a state vector, an update, a HELLO with this node's id
  * or a changed one) rejects the peer (`peer_rejected`, link closed) and changes nothing.
@@ -31,6 +33,7 @@ import { decodeFrame, type Message } from './wire.js'
 
 /** The replication protocol of one node, over all its links. */
 export class Protocol {
+  private lastTick = Date.now()
   constructor(
     private readonly ctx: ReplicationContext,
     private readonly peers: Peers,
@@ -52,6 +55,7 @@ export class Protocol {
   /** A frame arrived on a link. */
   receive(peer: Peer, frame: Uint8Array): void {
     if (peer.closed || peer.cut || this.ctx.stopped()) return
+    peer.heard = Date.now()
     try {
       if (peer.node !== null) this.heard.set(peer.node, Date.now())
       const whole = peer.reasm.take(frame)
@@ -66,6 +70,23 @@ export class Protocol {
   resync(): void {
     const sv = Y.encodeStateVector(this.ctx.rdoc.doc)
     for (const p of this.peers) this.peers.send(p, { kind: 'sync1', sv })
+  }
+
+  /**
+   * Heartbeat (every `periodMs`): a BEAT to every peer; peers silent for longer than `timeoutMs`
+   * are dropped. A tick that comes late (this tab was frozen or its thread busy) judges nobody:
+   * the silence may be this side's, so every peer gets a full timeout from now.
+   */
+  beat(timeoutMs: number, periodMs: number): void {
+    const now = Date.now()
+    const late = now - this.lastTick > 2 * periodMs
+    this.lastTick = now
+    for (const p of [...this.peers]) {
+      if (p.cut) continue
+      if (late) p.heard = Math.max(p.heard, now)
+      if (now - p.heard > timeoutMs) this.peers.silent(p)
+      else this.peers.send(p, { kind: 'beat' })
+    }
   }
 
   /** The document changed (origin: LOCAL, or the Peer whose update it was). */
@@ -108,6 +129,8 @@ export class Protocol {
       case 'preply':
         if (peer.node === null) throw new WebnesiaError('bad_update', 'a primary-table message before HELLO')
         primaryService(this.ctx.node)?.receive(this.port, peer.node, m.kind, m.id, m.body)
+        break
+      case 'beat':
         break
     }
   }

@@ -60,6 +60,7 @@ export class Replicator {
   readonly primary: PrimaryPort
   private queue: Promise<void> = Promise.resolve()
   private resyncTimer: ReturnType<typeof setInterval> | null = null
+  private beatTimer: ReturnType<typeof setInterval> | null = null
   private stopped = false
 
   constructor(
@@ -148,6 +149,14 @@ export class Replicator {
       }, every)
       ;(this.resyncTimer as { unref?: () => void }).unref?.()
     }
+    const beat = this.opts.heartbeatMs ?? 1000
+    if (beat > 0) {
+      const timeout = this.opts.peerTimeoutMs ?? 3000
+      this.beatTimer = setInterval(() => {
+        if (!this.stopped) this.protocol.beat(timeout, beat)
+      }, beat)
+      ;(this.beatTimer as { unref?: () => void }).unref?.()
+    }
   }
 
   /** Stops replicating: closes every link, stops following the log. */
@@ -155,6 +164,7 @@ export class Replicator {
     if (this.stopped) return
     this.stopped = true
     if (this.resyncTimer) clearInterval(this.resyncTimer)
+    if (this.beatTimer) clearInterval(this.beatTimer)
     unfollow(this.node)
     this.peers.closeAll()
     await this.queue.catch(() => undefined)

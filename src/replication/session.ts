@@ -29,6 +29,13 @@ export interface JoinOptions extends Partial<WebrtcOptions>, Partial<Omit<SyncSe
   resyncMs?: number
   /** How long `syncTransaction` waits for the peers' acknowledgements (default 5000 ms). */
   ackTimeoutMs?: number
+  /** Every this many ms each peer is sent a heartbeat (default 1000; 0: none, and no peer times out). */
+  heartbeatMs?: number
+  /**
+   * A peer heard nothing from for this long (its browser closed, its machine slept) is taken as
+   * gone: its link is closed and `node_down` reported (default 3000 ms).
+   */
+  peerTimeoutMs?: number
   /** How long the replicating tab may stay silent (frozen) before another joined tab takes over (default 6000 ms). */
   leaseMs?: number
   /**
@@ -89,6 +96,8 @@ export class Session {
       faults: this.opts.faults,
       resyncMs: this.opts.resyncMs,
       ackTimeoutMs: this.opts.ackTimeoutMs,
+      heartbeatMs: this.opts.heartbeatMs,
+      peerTimeoutMs: this.opts.peerTimeoutMs,
     })
     this.replicator = r
     await r.start()

@@ -12,6 +12,7 @@
  *     kind 5  ACK     an ack id: the update carrying it is durable on the sender
  *     kind 6  PREQ    a request id and a body: a commit or read validation for a primary table
  *     kind 7  PREPLY  a request id and a body: the primary's answer (src/primary/messages.ts)
+ *     kind 15 BEAT    nothing: the sender lives (sent every heartbeat period)
  *     kind 9  CHUNK   message id, index, count, a slice of a larger message
  *
  * WebRTC data channels drop messages over 256 KiB silently (and y-webrtc swallows the error), so
@@ -46,8 +47,9 @@ export type Message =
   | { kind: 'ack'; ack: number }
   | { kind: 'preq'; id: number; body: unknown }
   | { kind: 'preply'; id: number; body: unknown }
+  | { kind: 'beat' }
 
-const KIND = { hello: 1, sync1: 2, sync2: 3, update: 4, ack: 5, preq: 6, preply: 7, chunk: 9 } as const
+const KIND = { hello: 1, sync1: 2, sync2: 3, update: 4, ack: 5, preq: 6, preply: 7, chunk: 9, beat: 15 } as const
 
 /** A malformed message from a peer. */
 export function badUpdate(message: string): WebnesiaError {
@@ -86,6 +88,8 @@ export function encodeMessage(m: Message): Uint8Array {
       encoding.writeVarUint8Array(e, encoding.toUint8Array(b))
       break
     }
+    case 'beat':
+      break
   }
   return encoding.toUint8Array(e)
 }
@@ -202,6 +206,9 @@ export function decodeFrame(frame: Uint8Array): Message {
         m = kind === KIND.preq ? { kind: 'preq', id, body } : { kind: 'preply', id, body }
         break
       }
+      case KIND.beat:
+        m = { kind: 'beat' }
+        break
       default:
         throw badUpdate(`unknown message kind ${String(kind)}`)
     }

@@ -14,7 +14,7 @@
  */
 import type { Store, UpgradeTx } from '../backend/backend.js'
 import { fire } from '../backend/requests.js'
-import { BadRecordError, NoSuchTableError, TableExistsError, TransactionAbortedError, WebnesiaError, safeString } from '../errors.js'
+import { BadRecordError, mapStorageError, NoSuchTableError, TableExistsError, TransactionAbortedError, WebnesiaError, safeString } from '../errors.js'
 import { LOG, META, SCHEMA } from '../log/connection.js'
 import { DUMPED, dumpLog } from '../log/dumper.js'
 import { newId, readLog, type LogEntry, type LogOp } from '../log/entry.js'
@@ -59,7 +59,7 @@ async function schemaChange(node: LocalNode, table: string, change: Change): Pro
         await node.reload()
         continue
       }
-      throw e
+      throw e instanceof DOMException ? mapStorageError(e) : e
     }
     try {
       // The upgrade applied every entry before this one (or a reload, since, loaded past it).
