@@ -282,8 +282,9 @@ export class Database {
    */
   tableInfo(name: string, item: TableInfoItem | 'primary' | 'lastSync'): unknown {
     this.local.check()
+    const rt = this.local.catalog.get(name)
     if (item === 'primary' || item === 'lastSync') return this.primary.info(name, item)
-    return tableInfo(this.local, this.local.catalog.get(name), item)
+    return tableInfo(this.local, rt, item)
   }
   /**
    * Writes every commit so far into the object stores of the disc_copies tables (Mnesia's
