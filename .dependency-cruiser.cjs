@@ -22,7 +22,7 @@
  *   app         src/saga/, src/eventstore/, src/live/, src/typed/   the application layer (DESIGN.md
  *               decision 9): it stands on the public API, so it may import the api layer's TYPES
  *               (type-only imports of db.ts), and db.ts wires it in
- *   api         src/db.ts, db-args.ts, open.ts, index.ts, react.ts   the public handle and entry points
+ *   api         src/db.ts (+ db/, its layers), db-args.ts, open.ts, index.ts, react.ts   the public handle and entry points
  *
  * The schema folder spans two layers: table definitions sit at the bottom, schema changes run
  * over a node, above it (Mnesia's mnesia_schema is both).
@@ -43,7 +43,7 @@ const layers = [
   ['replication', '^src/replication/'],
   ['primary', '^src/primary/'],
   ['app', '^src/(saga|eventstore|live|typed)/'],
-  ['api', '^src/(db|db-args|open|index|react)\\.ts$'],
+  ['api', '^src/((db|db-args|open|index|react)\\.ts|db/)'],
 ]
 
 const upward = layers.slice(0, -1).map(([name, path], i) => ({

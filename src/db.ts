@@ -5,21 +5,11 @@
  *
  * @module
  */
-import { mapStorageError, NoSuchTableError, WebnesiaError, rejected, safeString } from './errors.js'
+import { NoSuchTableError, WebnesiaError, safeString } from './errors.js'
 import type { SystemEvent, TableEvent, DetailedTableEvent, SubscriptionSpec } from './events/subscriptions.js'
 import { type LocalNode } from './node.js'
 import * as ddl from './schema/ddl.js'
-import { systemInfo, tableInfo, type SystemInfoItem, type TableInfoItem } from './schema/info.js'
-import { checkTableName, type TableOptions } from './schema/table-def.js'
-import type { SelectContinuation } from './query/executor.js'
-import { checkKey, type Key } from './storage/term.js'
-import type { ActivityKind } from './txn/access.js'
-import { Committer } from './txn/committer.js'
-import { Runner, type TransactionOptions } from './txn/runner.js'
-import type { Row, SelectChunk, Transaction } from './txn/transaction.js'
-import { WriteSet } from './txn/write-set.js'
-import { checkIncrement } from './txn/counter.js'
-import { inMemory, readNow } from './txn/read-now.js'
+import { checkTableName } from './schema/table-def.js'
 import type { Session, JoinOptions } from './replication/session.js'
 import type { Replicator } from './replication/replicator.js'
 import { PrimaryTables } from './primary/primary.js'
@@ -34,43 +24,30 @@ import { checkJoinOptions, checkStorage } from './db-args.js'
 import { EventStore } from './eventstore/store.js'
 import { Aggregate, type AggregateDef } from './eventstore/aggregate.js'
 import type { Projection, ProjectionDef } from './eventstore/projection.js'
+import { DirtyOps } from './db/dirty.js'
+import type { ActivityFn } from './db/activities.js'
 
-/** A fn run by an activity. */
-export type ActivityFn<T> = (t: Transaction) => Promise<T> | T
+export type { ActivityFn }
 
 /**
  * One tab's handle on a node. Once {@link Database.close} was called every method rejects (or, for the
  * synchronous ones, throws) with DatabaseClosedError (`'closed'`); each method's `@throws` lists the rest.
  */
-export class Database {
-  private readonly committer: Committer
-  private readonly runner: Runner
-  private dirtyHandle: Transaction | null = null
+export class Database extends DirtyOps {
   private session: Session | null = null
   private sagaHost: SagaHost | null = null
   private es: EventStore | null = null
   private readonly primary: PrimaryTables
 
   /** @internal Use {@link openDatabase}. */
-  constructor(private readonly local: LocalNode) {
-    this.committer = new Committer(local)
-    this.runner = new Runner(local, this.committer)
+  constructor(local: LocalNode) {
+    super(local)
     this.primary = new PrimaryTables({
       node: local,
       port: () => this.session?.replicator?.primary ?? null,
       transaction: (fn, opts) => this.runner.run('transaction', fn, opts),
       createTable: (name, opts) => this.createTable(name, opts),
     })
-  }
-
-  /** The node id (stable across reloads, kept in IndexedDB). */
-  get node(): string {
-    return this.local.nodeId
-  }
-
-  /** The database name. */
-  get name(): string {
-    return this.local.name
   }
 
   /**
@@ -197,403 +174,6 @@ export class Database {
     this.local.catalog.get(table)
     if (storage === null) await ddl.deleteTable(this.local, table)
     else await ddl.changeStorage(this.local, table, storage)
-  }
-
-  // ---- schema ----
-
-  /**
-   * Creates a table (API.md, "Schema").
-   * @throws TableExistsError (`'already_exists'`) when a table of that name exists; WebnesiaError (`'bad_type'`) for
-   * malformed options (no attributes, duplicates, an index on the key, an unknown type or storage)
-   * @example
-   * await db.createTable('employee', { attributes: ['id', 'name', 'dept'], index: ['dept'], type: 'ordered_set' })
-   */
-  createTable(name: string, opts: TableOptions): Promise<void> {
-    return this.guard(() => ddl.createTable(this.local, name, opts))
-  }
-  /** Deletes a table and its records. @throws NoSuchTableError (`'no_exists'`) when the table does not exist */
-  deleteTable(name: string): Promise<void> {
-    return this.guard(() => ddl.deleteTable(this.local, name))
-  }
-  /**
-   * Removes every record of a table.
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError (`'bad_type'`) for a name
-   * that is not a table name
-   */
-  clearTable(name: string): Promise<void> {
-    return this.guard(async () => {
-      checkTableName(name)
-      this.local.catalog.get(name)
-      const ws = new WriteSet()
-      ws.clear(name)
-      await this.dirty().access.commitDirty(ws)
-    })
-  }
-  /**
-   * Adds a secondary index.
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; TableExistsError (`'already_exists'`)
-   * when the index exists; WebnesiaError (`'bad_type'`) for an attribute that cannot be indexed (not one of the
-   * table's, or its key)
-   */
-  addTableIndex(name: string, attr: string): Promise<void> {
-    return this.guard(() => ddl.addTableIndex(this.local, name, attr))
-  }
-  /**
-   * Drops a secondary index.
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; NoSuchTableError (`'no_exists'`) when
-   * there is no index on `attr`
-   */
-  delTableIndex(name: string, attr: string): Promise<void> {
-    return this.guard(() => ddl.delTableIndex(this.local, name, attr))
-  }
-  /**
-   * Rewrites every record through `fn` (undefined deletes it), optionally under new attributes.
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError (`'badarg'`) when `fn` is
-   * not a function; TransactionAbortedError (`'aborted'`) when `fn` throws (its error is the `reason`);
-   * BadRecordError when it changes a key or returns a record that does not fit; the table is left as it was
-   */
-  transformTable(
-    name: string,
-    fn: (old: Record<string, unknown>) => Record<string, unknown> | undefined,
-    newAttributes?: readonly string[],
-  ): Promise<void> {
-    return this.guard(() => ddl.transformTable(this.local, name, fn, newAttributes))
-  }
-  /**
-   * Whose copy of the table wins after a partition (kept in the table's definition).
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError (`'badarg'`) when `nodes`
-   * is not an array of node ids
-   */
-  setMasterNodes(name: string, nodes: readonly string[]): Promise<void> {
-    return this.guard(async () => {
-      const list: unknown = nodes
-      if (!Array.isArray(list) || !list.every((n) => typeof n === 'string' && n.length > 0)) {
-        throw new WebnesiaError('badarg', 'setMasterNodes: nodes must be an array of node ids (non-empty strings)')
-      }
-      await ddl.setMasterNodes(this.local, name, nodes)
-    })
-  }
-  /**
-   * An item of a table's information (API.md lists them); 'all' gives every item. `'primary'`: the
-   * node committing the table's writes (undefined: not a primary table, or this tab does not
-   * replicate); `'lastSync'`: when this copy last heard from that primary (ms since the epoch).
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist (synchronously); WebnesiaError
-   * (`'badarg'`) for an unknown item
-   */
-  tableInfo(name: string, item: TableInfoItem | 'primary' | 'lastSync'): unknown {
-    this.local.check()
-    const rt = this.local.catalog.get(name)
-    if (item === 'primary' || item === 'lastSync') return this.primary.info(name, item)
-    return tableInfo(this.local, rt, item)
-  }
-  /**
-   * Writes every commit so far into the object stores of the disc_copies tables (Mnesia's
-   * `dump_log`). Never needed for durability: a commit is durable once its log record is, and
-   * the stores catch up in the background. It shortens the next load and lets the log be
-   * truncated; tools that read the object stores directly call it first.
-   * @throws StorageFullError (`'quota'`) when the origin's storage quota is exhausted; nothing is written
-   */
-  async dumpLog(): Promise<void> {
-    this.local.check()
-    await this.local.catchUp() // every commit of the node, the other tabs' included
-    await this.local.dump().catch((e: unknown) => {
-      throw e instanceof DOMException ? mapStorageError(e) : e
-    })
-  }
-  /** An item of the node's information. @throws WebnesiaError (`'badarg'`) for an unknown item */
-  systemInfo(item: SystemInfoItem): unknown {
-    this.local.check()
-    return systemInfo(this.local, item)
-  }
-  /**
-   * Resolves once every table is available here; rejects with code 'timeout' (and the missing
-   * tables in the message) after `timeoutMs`.
-   * @throws WebnesiaError (`'badarg'`) for a bad list or timeout, `'timeout'` (naming the missing tables) after
-   * `timeoutMs`
-   */
-  waitForTables(tables: readonly string[], timeoutMs = Infinity): Promise<void> {
-    const list: readonly unknown[] = tables
-    return this.guard(async () => {
-      if (!Array.isArray(list) || !list.every((t) => typeof t === 'string')) throw new WebnesiaError('badarg', 'waitForTables: tables must be an array of table names')
-      if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw new WebnesiaError('badarg', `waitForTables: bad timeout ${safeString(timeoutMs)}`)
-      await this.local.catchUp()
-      // A table being copied from a peer is not available until its records are all here.
-      const missing = (): string[] =>
-        list.filter((t) => typeof t !== 'string' || !this.local.catalog.has(t) || this.local.copying.has(t)).map(String)
-      if (missing().length === 0) return
-      await new Promise<void>((resolve, reject) => {
-        let timer: ReturnType<typeof setTimeout> | undefined
-        const off = this.local.subs.addSystem(() => {
-          if (missing().length > 0) return
-          off()
-          if (timer !== undefined) clearTimeout(timer)
-          resolve()
-        })
-        if (Number.isFinite(timeoutMs)) {
-          timer = setTimeout(() => {
-            off()
-            reject(new WebnesiaError('timeout', `waitForTables: not available: ${missing().join(', ')}`))
-          }, timeoutMs)
-        }
-      })
-    })
-  }
-
-  // ---- activities ----
-
-  /**
-   * Runs `fn` as a serializable transaction, retried on conflict (API.md, "Transactions").
-   * @throws WebnesiaError (`'badarg'`) when `fn` is not a function or the options are malformed (`retries` not an
-   * integer ≥ 0); TransactionAbortedError (`'aborted'`): `reason` is what `fn` threw or passed to `t.abort`, the
-   * failing operation's own error (a NoSuchTableError, a BadRecordError, …), or `'conflict'` when the retries ran
-   * out; nothing is committed
-   * @example
-   * const total = await db.transaction(async (t) => {
-   *   const [acct] = await t.read<{ id: number; balance: number }>('account', 1)
-   *   await t.write('account', { id: 1, balance: (acct?.balance ?? 0) + 10 })
-   *   return (acct?.balance ?? 0) + 10
-   * })
-   */
-  transaction<T>(fn: ActivityFn<T>, opts?: TransactionOptions): Promise<T> {
-    return this.guard(() => this.runner.run('transaction', fn, opts))
-  }
-  /**
-   * As {@link transaction}; also waits until every connected peer holds the commit. Peers that
-   * did not acknowledge in time are named in a `sync_incomplete` system event.
-   * @throws WebnesiaError (`'badarg'`) when `fn` is not a function or the options are malformed (`retries` not an
-   * integer ≥ 0); TransactionAbortedError (`'aborted'`): `reason` is what `fn` threw or passed to `t.abort`, the
-   * failing operation's own error (a NoSuchTableError, a BadRecordError, …), or `'conflict'` when the retries ran
-   * out; nothing is committed
-   */
-  syncTransaction<T>(fn: ActivityFn<T>, opts?: TransactionOptions): Promise<T> {
-    return this.activity('sync_transaction', fn, opts)
-  }
-  /**
-   * Runs `fn` in an access context of the given kind (API.md, "Access contexts").
-   * @throws WebnesiaError (`'badarg'`) for an unknown kind, a `fn` that is not a function or malformed options;
-   * TransactionAbortedError (`'aborted'`): `reason` is what `fn` threw or passed to `t.abort`, the failing
-   * operation's own error (a NoSuchTableError, a BadRecordError, …), or `'conflict'` when the retries ran out;
-   * nothing is committed (a dirty kind commits each operation at once: what ran before the failure stays)
-   */
-  activity<T>(kind: ActivityKind, fn: ActivityFn<T>, opts?: TransactionOptions): Promise<T> {
-    return this.guard(async () => {
-      const out = await this.runner.run(kind, fn, opts)
-      if (kind === 'sync_transaction' || kind === 'sync_dirty') {
-        const lsn = this.local.applied
-        const unreached = await this.local.awaitReplicated(lsn)
-        if (unreached.length > 0) this.local.systemEvent({ type: 'sync_incomplete', lsn, nodes: unreached })
-      }
-      return out
-    })
-  }
-  /**
-   * `activity('async_dirty', fn)`.
-   * @throws WebnesiaError (`'badarg'`) when `fn` is not a function; TransactionAbortedError (`'aborted'`) wrapping
-   * what `fn` threw (its earlier dirty writes stay)
-   */
-  asyncDirty<T>(fn: ActivityFn<T>): Promise<T> {
-    return this.activity('async_dirty', fn)
-  }
-  /**
-   * `activity('sync_dirty', fn)`.
-   * @throws WebnesiaError (`'badarg'`) when `fn` is not a function; TransactionAbortedError (`'aborted'`) wrapping
-   * what `fn` threw (its earlier dirty writes stay)
-   */
-  syncDirty<T>(fn: ActivityFn<T>): Promise<T> {
-    return this.activity('sync_dirty', fn)
-  }
-  /**
-   * `activity('ets', fn)`: memory only, ram_copies tables only.
-   * @throws WebnesiaError (`'badarg'`) when `fn` is not a function; TransactionAbortedError (`'aborted'`) wrapping
-   * what `fn` threw, e.g. `'not_supported'` for a table that is not ram_copies
-   */
-  ets<T>(fn: ActivityFn<T>): Promise<T> {
-    return this.activity('ets', fn)
-  }
-
-  // ---- dirty operations ----
-
-  private dirty(): Transaction {
-    this.local.check()
-    this.dirtyHandle ??= this.runner.dirtyHandle()
-    return this.dirtyHandle
-  }
-
-  /**
-   * Records with `key`, read without a transaction.
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; BadKeyError (`'bad_key'`) when `key` is
-   * not a valid key (API.md, "Keys")
-   * @example
-   * const [emp] = await db.dirtyRead<{ id: number; name: string }>('employee', 7)   // [] when absent
-   */
-  dirtyRead<T extends Row = Row>(tab: string, key: Key): Promise<T[]> {
-    try {
-      const local = this.local
-      if (inMemory(local, tab)) return Promise.resolve(readNow(local, tab, key) as T[])
-      return this.dirty().read<T>(tab, key)
-    } catch (e) {
-      return rejected(e)
-    }
-  }
-  /**
-   * Records with `key`, read synchronously from this tab's memory copy (Mnesia's ets-style read of
-   * a `ram_copies` or `disc_copies` table): what `dirtyRead` resolves to, without a promise.
-   *
-   * @throws DatabaseClosedError, NoSuchTableError, BadKeyError; WebnesiaError `bad_type` for a
-   *   `disc_only_copies` table (no memory copy: use `dirtyRead`)
-   * @example
-   * const [item] = db.dirtyReadSync('stock', 'apple')
-   */
-  dirtyReadSync<T extends Row = Row>(tab: string, key: Key): T[] {
-    return readNow(this.local, tab, key) as T[]
-  }
-  /**
-   * Writes a record at once (durable when the promise resolves).
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; BadRecordError (`'bad_type'`) when the
-   * record does not fit the table (unknown attribute, no key, a value IndexedDB cannot store); StorageFullError
-   * (`'quota'`) when the origin's storage quota is exhausted; nothing is written
-   * @example
-   * await db.dirtyWrite('employee', { id: 7, name: 'ann', dept: 'sales' })
-   */
-  dirtyWrite(tab: string, record: Row): Promise<void> {
-    return this.guard(() => this.dirty().write(tab, record))
-  }
-  /**
-   * Deletes every record of `key`.
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; BadKeyError (`'bad_key'`) when `key` is
-   * not a valid key (API.md, "Keys"); StorageFullError (`'quota'`) when the origin's storage quota is exhausted;
-   * nothing is written
-   */
-  dirtyDelete(tab: string, key: Key): Promise<void> {
-    return this.guard(() => this.dirty().delete(tab, key))
-  }
-  /**
-   * Deletes exactly this record.
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; BadRecordError (`'bad_type'`) when the
-   * record does not fit the table (unknown attribute, no key, a value IndexedDB cannot store); StorageFullError
-   * (`'quota'`) when the origin's storage quota is exhausted; nothing is written
-   */
-  dirtyDeleteObject(tab: string, record: Row): Promise<void> {
-    return this.guard(() => this.dirty().deleteObject(tab, record))
-  }
-  /**
-   * The first key in term order (`undefined` for an empty table), read without a transaction.
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist
-   */
-  dirtyFirst(tab: string): Promise<Key | undefined> {
-    return this.guard(() => this.dirty().first(tab))
-  }
-  /**
-   * The last key in term order (`undefined` for an empty table), read without a transaction.
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist
-   */
-  dirtyLast(tab: string): Promise<Key | undefined> {
-    return this.guard(() => this.dirty().last(tab))
-  }
-  /**
-   * The key after `key` in term order (`undefined` after the last); `key` need not be in the table.
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; BadKeyError (`'bad_key'`) when `key` is
-   * not a valid key (API.md, "Keys")
-   */
-  dirtyNext(tab: string, key: Key): Promise<Key | undefined> {
-    return this.guard(() => this.dirty().next(tab, key))
-  }
-  /**
-   * The key before `key` in term order (`undefined` before the first); `key` need not be in the table.
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; BadKeyError (`'bad_key'`) when `key` is
-   * not a valid key (API.md, "Keys")
-   */
-  dirtyPrev(tab: string, key: Key): Promise<Key | undefined> {
-    return this.guard(() => this.dirty().prev(tab, key))
-  }
-  /**
-   * Every key of the table in term order, read without a transaction.
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist
-   */
-  dirtyAllKeys(tab: string): Promise<Key[]> {
-    return this.guard(() => this.dirty().allKeys(tab))
-  }
-  /**
-   * The records of the n-th key (0-based) in term order; `undefined` past the last one.
-   * (Mnesia's slots are hash buckets; here a slot is one key, so iterating 0, 1, 2, … visits
-   * every record once.)
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError (`'badarg'`) when `n` is
-   * not an integer ≥ 0
-   */
-  dirtySlot<T extends Row = Row>(tab: string, n: number): Promise<T[] | undefined> {
-    return this.guard(async () => {
-      if (!Number.isInteger(n) || n < 0) throw new WebnesiaError('badarg', `dirtySlot: bad slot ${safeString(n)}`)
-      const keys = await this.dirty().allKeys(tab)
-      const k = keys[n]
-      return k === undefined ? undefined : this.dirty().read<T>(tab, k)
-    })
-  }
-  /**
-   * The records matching `pattern` (API.md, "Patterns": `'_'` matches anything, `'$1'`… bind), read without a transaction.
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; BadMatchSpecError (`'badarg'`) for a
-   * malformed pattern (an attribute the table does not have)
-   */
-  dirtyMatchObject<T extends Row = Row>(tab: string, pattern: Row): Promise<T[]> {
-    return this.guard(() => this.dirty().matchObject<T>(tab, pattern))
-  }
-  /**
-   * Results of a match specification; with `n`, chunked (see `selectContinue`).
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; BadMatchSpecError (`'badarg'`) for a
-   * malformed match specification; WebnesiaError (`'badarg'`) when `n` is not a positive integer
-   * @example
-   * // names of the employees of dept 'sales': [{ id: '$1', name: '$2', dept: 'sales' }], no guards, result '$2'
-   * const names = await db.dirtySelect<string>('employee', [[{ id: '$1', name: '$2', dept: 'sales' }, [], ['$2']]])
-   */
-  dirtySelect<T = unknown>(tab: string, spec: unknown): Promise<T[]>
-  dirtySelect<T = unknown>(tab: string, spec: unknown, n: number): Promise<SelectChunk<T> | null>
-  dirtySelect(tab: string, spec: unknown, n?: number): Promise<unknown> {
-    return this.guard<unknown>(() => (n === undefined ? this.dirty().select(tab, spec) : this.dirty().select(tab, spec, n)))
-  }
-  /**
-   * The next chunk of a chunked `dirtySelect`.
-   * @throws WebnesiaError (`'badarg'`) for a continuation that is not one of this handle's dirty selects
-   */
-  selectContinue<T = unknown>(cont: SelectContinuation): Promise<SelectChunk<T> | null> {
-    return this.guard(() => this.dirty().selectContinue<T>(cont))
-  }
-  /**
-   * The records whose indexed attribute `attr` equals `value`, read without a transaction.
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError (`'badarg'`) when `attr`
-   * has no index; BadRecordError (`'bad_type'`) for a value that cannot be a key
-   */
-  dirtyIndexRead<T extends Row = Row>(tab: string, value: unknown, attr: string): Promise<T[]> {
-    return this.guard(() => this.dirty().indexRead<T>(tab, value, attr))
-  }
-  /**
-   * The records matching `pattern`, found through the index on `attr` (the pattern must bind `attr`).
-   * @throws NoSuchTableError (`'no_exists'`) when the table does not exist; WebnesiaError (`'badarg'`) when `attr`
-   * has no index or the pattern does not bind it to a value; BadMatchSpecError (`'badarg'`) for a malformed pattern
-   */
-  dirtyIndexMatchObject<T extends Row = Row>(tab: string, pattern: Row, attr: string): Promise<T[]> {
-    return this.guard(() => this.dirty().indexMatchObject<T>(tab, pattern, attr))
-  }
-  /**
-   * Atomically adds `incr` to the counter `key` of a two-attribute table and returns the new
-   * value. A missing counter starts at 0; a counter never goes below 0 (Mnesia's rule); a stored
-   * value that is not a non-negative integer is replaced as OTP does (`txn/counter.ts`).
-   *
-   * @throws WebnesiaError 'bad_type' when `incr` is not an integer; 'combine_error' on a bag or a table without
-   * exactly 2 attributes.
-   */
-  dirtyUpdateCounter(tab: string, key: Key, incr: number): Promise<number> {
-    return this.guard(async () => {
-      this.local.check()
-      checkIncrement(typeof tab === 'string' ? tab : safeString(tab), incr)
-      const rt = this.local.catalog.get(tab)
-      if (rt.def.type === 'bag' || rt.def.attributes.length !== 2) {
-        throw new WebnesiaError('combine_error', `${tab}: counters need a set or ordered_set table with exactly 2 attributes`)
-      }
-      checkKey(key)
-      const ws = new WriteSet()
-      ws.add(tab, key, { c: incr })
-      const [v] = await this.dirty().access.commitDirty(ws)
-      return v as number
-    })
   }
 
   // ---- events ----
@@ -726,10 +306,9 @@ export class Database {
     })
   }
 
-  /** Runs `fn` as an async call, turning synchronous throws into rejections. */
-  private async guard<T>(fn: () => Promise<T>): Promise<T> {
-    this.local.check()
-    return fn()
+  /** @internal */
+  protected primaryInfo(name: string, item: 'primary' | 'lastSync'): unknown {
+    return this.primary.info(name, item)
   }
 }
 

@@ -214,8 +214,11 @@ export class TooManyAttemptsError extends WebnesiaError {
  * table, `primary` the node holding its role (undefined: no node of the table is known).
  */
 export class PrimaryUnavailableError extends WebnesiaError {
+  /** The primary table the transaction wrote. */
   readonly table: string
+  /** The node holding the table's primary role, or undefined when no node of it is known. */
   readonly primary: string | undefined
+  /** True when the request may have been committed by the primary (it went out, no answer came). */
   readonly unknownOutcome: boolean
   constructor(table: string, primary: string | undefined, message: string, unknownOutcome = false) {
     super('primary_unavailable', `${table}: ${message}`)
