@@ -226,8 +226,9 @@ export class Database {
    */
   tableInfo(name: string, item: TableInfoItem | 'primary' | 'lastSync'): unknown {
     this.local.check()
-    if (item === 'primary' || item === 'lastSync') return this.primary.info(name, item)
-    return tableInfo(this.local, this.local.catalog.get(name), item)
+    const rt = this.local.catalog.get(name)
+    if (item === 'primary' || item === 'lastSync') return this.primary.info(rt.def.name, item)
+    return tableInfo(this.local, rt, item)
   }
   /**
    * Writes every commit so far into the object stores of the disc_copies tables (Mnesia's

@@ -15,6 +15,7 @@ import { p9Check, p9Close, p9Open, p9Run, p9Setup } from './p9-tpcb.js'
 import { repl } from './repl.js'
 import { sagaBench } from './saga.js'
 import { esAppend, esLoad, esProjection } from './es.js'
+import { primaryBench } from './primary.js'
 
 const bench = {
   deleteAllIdb,
@@ -52,6 +53,7 @@ const bench = {
   esAppend,
   esProjection,
   esLoad,
+  primaryBench,
 }
 
 declare global {
