@@ -6,7 +6,7 @@
  *
  * Options:
  *   --quick            fewer repetitions and smaller sizes (under 2 minutes)
- *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 MEM CHUNK REPL SAGA ES PRIM)
+ *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 MEM CHUNK REPL SAGA ES)
  *   --reps=N           repetitions per workload (default 5, quick 3)
  *   --no-write         do not write BENCHMARKS.md / results.json (for trying things out)
  *   --dev              serve the page with Vite's dev server (unbundled modules) instead of a build
@@ -523,15 +523,6 @@ const workloads = [
         ...(await call(page, 'esProjection', { events: S.es.projection })),
         ...(await call(page, 'esLoad', { events: S.es.load, loads: S.es.loads })),
       }
-    },
-  },
-  {
-    id: 'PRIM',
-    title: 'Primary tables over loopback WebRTC: a replica’s primary-table transaction beside a local one and a bare round trip; replica vs primary read',
-    unit: 'ms (median)',
-    sizes: { n: quick ? 30 : 200 },
-    async rep(page) {
-      return call(page, 'primaryBench', { n: quick ? 30 : 200 })
     },
   },
 ]
