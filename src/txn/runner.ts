@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { DatabaseClosedError, TransactionAbortedError, WebnesiaError, safeString } from '../errors.js'
+import { DatabaseClosedError, TransactionAbortedError, WebnesiaError, rejected, safeString } from '../errors.js'
 import type { LocalNode } from '../node.js'
 import { Access, ConflictSignal, type ActivityKind } from './access.js'
 import { attemptsOf, type Attempt } from './attempts.js'
@@ -65,7 +65,7 @@ export class Runner {
     try {
       checkRouting(opts)
     } catch (e) {
-      return Promise.reject(e as Error)
+      return rejected(e)
     }
     if (kind === 'transaction' || kind === 'sync_transaction') return this.transaction(kind, fn, opts.retries ?? Infinity, opts)
     return this.dirty(kind, fn)
