@@ -17,6 +17,7 @@ import { scaleDrop, scaleLoad, scaleOps, scaleSetup } from './scale.js'
 import { sagaBench } from './saga.js'
 import { esAppend, esLoad, esProjection } from './es.js'
 import { liveFanout, liveLatency, liveUnrelated } from './live.js'
+import { primaryBench } from './primary.js'
 
 const bench = {
   deleteAllIdb,
@@ -64,6 +65,7 @@ const bench = {
   liveLatency,
   liveFanout,
   liveUnrelated,
+  primaryBench,
 }
 
 declare global {

@@ -100,7 +100,7 @@ export abstract class SchemaOps extends DatabaseBase {
   tableInfo(name: string, item: TableInfoItem | 'primary' | 'lastSync'): unknown {
     this.local.check()
     const rt = this.local.catalog.get(name)
-    if (item === 'primary' || item === 'lastSync') return this.primaryInfo(name, item)
+    if (item === 'primary' || item === 'lastSync') return this.primaryInfo(rt.def.name, item)
     return tableInfo(this.local, rt, item)
   }
   /**

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { WebnesiaError, safeString } from '../errors.js'
 import type { LocalNode } from '../node.js'
 import type { ReadSet, WriteSet } from './write-set.js'
 
@@ -25,6 +26,19 @@ export interface ReadRouting {
   maxStalenessMs?: number
   /** A write to a primary table whose primary is unreachable: 'reject' (default, `PrimaryUnavailableError`) or 'queue' (committed when it is back). */
   whenPrimaryDown?: 'reject' | 'queue'
+}
+
+/** Checks the read-routing options of a transaction. @throws WebnesiaError `'badarg'` */
+export function checkRouting(o: ReadRouting): void {
+  if (o.reads !== undefined && o.reads !== 'replica' && o.reads !== 'primary') {
+    throw new WebnesiaError('badarg', `reads must be 'replica' or 'primary', got ${safeString(o.reads)}`)
+  }
+  if (o.maxStalenessMs !== undefined && !(typeof o.maxStalenessMs === 'number' && o.maxStalenessMs >= 0)) {
+    throw new WebnesiaError('badarg', `maxStalenessMs must be a number >= 0, got ${safeString(o.maxStalenessMs)}`)
+  }
+  if (o.whenPrimaryDown !== undefined && o.whenPrimaryDown !== 'reject' && o.whenPrimaryDown !== 'queue') {
+    throw new WebnesiaError('badarg', `whenPrimaryDown must be 'reject' or 'queue', got ${safeString(o.whenPrimaryDown)}`)
+  }
 }
 
 /** A transaction ready to commit, as a route sees it. */

@@ -12,12 +12,12 @@
  *
  * @module
  */
-import { DatabaseClosedError, TransactionAbortedError, WebnesiaError, safeString } from '../errors.js'
+import { DatabaseClosedError, TransactionAbortedError, WebnesiaError, rejected, safeString } from '../errors.js'
 import type { LocalNode } from '../node.js'
 import { Access, ConflictSignal, type ActivityKind } from './access.js'
 import { attemptsOf, type Attempt } from './attempts.js'
 import type { Committer } from './committer.js'
-import { commitRouteOf, type ReadRouting } from './route.js'
+import { checkRouting, commitRouteOf, type ReadRouting } from './route.js'
 import { AbortSignal, Transaction } from './transaction.js'
 
 /** Options of `db.transaction` (read routing and primary tables: route.ts). */
@@ -61,6 +61,11 @@ export class Runner {
     if (typeof fn !== 'function') return Promise.reject(new WebnesiaError('badarg', 'activity: fn must be a function'))
     if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
       return Promise.reject(new WebnesiaError('badarg', 'transaction options must be an object'))
+    }
+    try {
+      checkRouting(opts)
+    } catch (e) {
+      return rejected(e)
     }
     if (kind === 'transaction' || kind === 'sync_transaction') return this.transaction(kind, fn, opts.retries ?? Infinity, opts)
     return this.dirty(kind, fn)
