@@ -13,6 +13,7 @@ import { p6Create, p6Observe, p6Run, p6StopObserver } from './p6-tabs.js'
 import { p8, p8Setup, p8Teardown } from './p8-select.js'
 import { p9Check, p9Close, p9Open, p9Run, p9Setup } from './p9-tpcb.js'
 import { repl } from './repl.js'
+import { syncCopy, syncHold, syncRelease } from './sync.js'
 import { sagaBench } from './saga.js'
 import { esAppend, esLoad, esProjection } from './es.js'
 
@@ -48,6 +49,9 @@ const bench = {
   memJson,
   memRelease,
   repl,
+  syncHold,
+  syncCopy,
+  syncRelease,
   sagaBench,
   esAppend,
   esProjection,
