@@ -81,6 +81,8 @@ export class Database {
    *
    * @example
    * await db.join({ room: 'shop', signaling: ['ws://127.0.0.1:4444'], peerOpts: { config: { iceServers: [] } } })
+   * // or through a Yjs sync server (y-websocket's; `serverKind: 'hocuspocus'` for Hocuspocus), with `signaling` too for both
+   * await db.join({ room: 'shop', server: 'ws://127.0.0.1:1234' })
    */
   join(opts: JoinOptions): Promise<void> {
     return this.guard(async () => {
