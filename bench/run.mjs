@@ -6,7 +6,7 @@
  *
  * Options:
  *   --quick            fewer repetitions and smaller sizes (under 2 minutes)
- *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 SCALE MEM CHUNK REPL SAGA ES LIVE NODE)
+ *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 SCALE MEM CHUNK REPL SYNC SAGA ES LIVE NODE)
  *   --reps=N           repetitions per workload (default 5, quick 3)
  *   --no-write         do not write BENCHMARKS.md / results.json (for trying things out)
  *   --dev              serve the page with Vite's dev server (unbundled modules) instead of a build
@@ -28,6 +28,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer as createNetServer } from 'node:net'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { startSyncServers } from './sync-servers.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const tmpRoot = `${root}.tmp/`
@@ -65,6 +66,7 @@ const S = quick
       mem: { records: 20_000 },
       chunk: { records: 20_000 },
       repl: { records: 20_000 },
+      sync: { records: 10_000 },
       saga: { sagas: 100 },
       es: { calls1: 100, calls100: 10, projection: 10_000, load: 2_000, loads: 5 },
       scale: {
@@ -88,6 +90,7 @@ const S = quick
       mem: { records: 100_000 },
       chunk: { records: 100_000 },
       repl: { records: 100_000 },
+      sync: { records: 10_000 },
       saga: { sagas: 300 },
       es: { calls1: 500, calls100: 50, projection: 100_000, load: 10_000, loads: 20 },
       scale: {
@@ -539,6 +542,35 @@ const workloads = [
     },
   },
   {
+    id: 'SYNC',
+    title: `A fresh peer copying a ${S.sync.records / 1000}k-record table through a y-websocket server, beside the same over WebRTC`,
+    unit: 'ms',
+    sizes: S.sync,
+    async rep(page) {
+      const srv = await startSyncServers()
+      const out = {}
+      try {
+        await context.grantPermissions(['microphone']) // WebRTC's loopback candidates
+        const room = () => `sync-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
+        const ways = {
+          server: (r) => ({ room: r, server: srv.server, resyncMs: 0 }),
+          webrtc: (r) => ({ room: r, signaling: [srv.signaling], peerOpts: { config: { iceServers: [] } }, resyncMs: 0 }),
+        }
+        for (const [way, join] of Object.entries(ways)) {
+          const r = room()
+          await call(page, 'syncHold', { records: S.sync.records, join: join(r) })
+          const b = await openPage()
+          out[`${way}.copy`] = await call(b, 'syncCopy', { records: S.sync.records, join: join(r) })
+          await b.close()
+          await call(page, 'syncRelease', {})
+        }
+      } finally {
+        await srv.close()
+      }
+      return out
+    },
+  },
+  {
     id: 'CHUNK',
     title: `Chunked select (n = 100) over a ${S.chunk.records / 1000}k-record disc_only_copies table: peak heap`,
     unit: 'bytes',
@@ -658,6 +690,7 @@ const ratios = [
   { w: 'P9', label: '1 client ÷ raw sequential strict commits (info)', num: 'lib.1client.tps', den: 'raw.sequential.tps', op: 'info' },
   { w: 'P9', label: 'read-modify-write style, 10 clients ÷ 1 client (info: what the increments avoid)', num: 'lib.rmw.10clients.tps', den: 'lib.rmw.1client.tps', op: 'info' },
   { w: 'REPL', label: 'peer copy ÷ Yjs encode + apply of the same table', num: 'lib.copy', den: 'yjs.encodeApply', op: '<=', target: 1.5 },
+  { w: 'SYNC', label: 'peer copy through a y-websocket server ÷ the same over WebRTC', num: 'server.copy', den: 'webrtc.copy', op: 'info' },
   { w: 'REPL', label: 'peer copy ÷ Yjs encode + apply + native IDB puts in one strict tx (info: with durability)', num: 'lib.copy', den: 'yjsIdb.encodeApplyPut', op: 'info' },
   { w: 'CHUNK', label: 'heap growth during a chunked select walk (n = 100, after its first 25 chunks) ÷ heap of the whole result set', num: 'lib.chunkedGrowthBytes', den: 'lib.wholeResultBytes', op: '<=', target: 0.05 },
   { w: 'CHUNK', label: 'peak heap of a chunked select (n = 100, fixed costs included) ÷ heap of the whole result set (info)', num: 'lib.chunkedPeakBytes', den: 'lib.wholeResultBytes', op: 'info' },

@@ -74,6 +74,8 @@ export class Database extends DirtyOps {
    *
    * @example
    * await db.join({ room: 'shop', signaling: ['ws://127.0.0.1:4444'], peerOpts: { config: { iceServers: [] } } })
+   * // or through a Yjs sync server (y-websocket's; `serverKind: 'hocuspocus'` for Hocuspocus), with `signaling` too for both
+   * await db.join({ room: 'shop', server: 'ws://127.0.0.1:1234' })
    * @throws WebnesiaError (`'badarg'`) for malformed options, `'already_exists'` when this tab has joined already;
    * the transport's error when it cannot connect; the tab is left unjoined
    */

@@ -14,6 +14,7 @@ import { p8, p8Setup, p8Teardown } from './p8-select.js'
 import { p9Check, p9Close, p9Open, p9RawDrop, p9RawRun, p9RawSetup, p9Run, p9Setup } from './p9-tpcb.js'
 import { repl } from './repl.js'
 import { scaleDrop, scaleLoad, scaleOps, scaleSetup } from './scale.js'
+import { syncCopy, syncHold, syncRelease } from './sync.js'
 import { sagaBench } from './saga.js'
 import { esAppend, esLoad, esProjection } from './es.js'
 import { liveFanout, liveLatency, liveUnrelated } from './live.js'
@@ -58,6 +59,9 @@ const bench = {
   scaleLoad,
   scaleOps,
   scaleDrop,
+  syncHold,
+  syncCopy,
+  syncRelease,
   sagaBench,
   esAppend,
   esProjection,
