@@ -74,7 +74,7 @@ export class DumpSchedule {
    * load).
    */
   dumpIfDue(): void {
-    if (this.undumped < DUMP_THRESHOLD || this.dumping || this.soon) return
+    if (this.undumped < DUMP_THRESHOLD || this.dumping || this.soon || this.holds > 0) return
     // In a task of its own: the code waiting for this commit goes on (and commits again) first,
     // and the dump's writes are issued while the backend works on that.
     this.soon = setTimeout(() => {
@@ -83,6 +83,24 @@ export class DumpSchedule {
         this.failed(e)
       })
     }, 0)
+  }
+
+  private holds = 0
+
+  /**
+   * Holds the threshold's dumps until the returned function is called (a table copy: its batches
+   * are durable in the log; dumping each into the store midway would write every record twice
+   * inside the copy). Housekeeping, `dumpLog`, loads and closes still dump.
+   */
+  holdThreshold(): () => void {
+    this.holds++
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.holds--
+      this.dumpIfDue()
+    }
   }
 
   /** Cancels a dump scheduled by the threshold (closing). */

@@ -150,6 +150,18 @@ export class Loader {
     const map = rdoc.table(cdef.cookie)
     const all = [...map.keys()]
     const batch = this.ctx.opts.copyBatch ?? 5000
+    // The batches are durable in the log when committed; the dump into the store waits for the
+    // copy's end (or housekeeping) instead of rewriting every record midway (issue 20, REPL).
+    const release = node.dumps.holdThreshold()
+    try {
+      await this.copyBatches(cdef, all, batch)
+    } finally {
+      release()
+    }
+  }
+
+  private async copyBatches(cdef: ClusterDef, all: readonly string[], batch: number): Promise<void> {
+    const node = this.ctx.node
     for (let i = 0; i < all.length; i += batch) {
       const keys: Key[] = []
       for (const k of all.slice(i, i + batch)) {
