@@ -41,6 +41,8 @@ export interface PeerEvents {
   away(node: string): void
   /** A node went down or a peer's acknowledgements may have moved. */
   changed(): void
+  /** A peer that said HELLO as `node` was rejected for malformed input. */
+  rejected?(node: string): void
 }
 
 /** The set of peers and the up/down state of their nodes. */
@@ -101,6 +103,7 @@ export class Peers {
     this.node.systemEvent({ type: 'peer_rejected', node: peer.node ?? 'unknown', reason: err.message })
     peer.pipe.close()
     this.drop(peer)
+    if (peer.node !== null) this.events.rejected?.(peer.node)
   }
 
   /** Nothing came from the peer for too long (its browser closed, its tab froze): close the link. */
