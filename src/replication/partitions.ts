@@ -24,6 +24,13 @@ import { LOCAL } from './doc.js'
 import type { DocStore } from './doc-store.js'
 import type { Peer } from './peers.js'
 
+/**
+ * Most nodes remembered (the ones met longest ago are forgotten first): a room's churn, or a
+ * hostile peer saying HELLO under ever new ids, must not grow the bookkeeping, its `meta` record
+ * and every HELLO without bound.
+ */
+export const MAX_KNOWN = 1000
+
 /** The partition bookkeeping of one node. */
 export class Partitions {
   /** Node seen before and now away → tables written here since it left. */
@@ -65,7 +72,12 @@ export class Partitions {
     }
     const mine = this.apart.get(node) ?? new Set<string>()
     this.apart.delete(node)
+    this.known.delete(node) // re-added last: the most recently met
     this.known.add(node)
+    for (const old of this.known) {
+      if (this.known.size <= MAX_KNOWN) break
+      this.forget(old)
+    }
     this.save()
     const catalog = this.ctx.node.catalog
     if (theirs.size > 0 && mine.size > 0) {
@@ -80,7 +92,15 @@ export class Partitions {
 
   /** A node met before is gone: remember what changes here from now on. */
   away(node: string): void {
+    if (!this.known.has(node)) return
     if (!this.apart.has(node)) this.apart.set(node, new Set())
+    this.save()
+  }
+
+  /** Forgets a node (a peer rejected for malformed input; the oldest beyond {@link MAX_KNOWN}). */
+  forget(node: string): void {
+    if (!this.known.delete(node) && !this.apart.delete(node)) return
+    this.apart.delete(node)
     this.save()
   }
 

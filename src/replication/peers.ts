@@ -18,6 +18,9 @@ import type { Faults } from './faults.js'
 import type { Pipe } from './transport.js'
 import { Reassembler, sendMessage, type Message } from './wire.js'
 
+/** How fast a peer is assumed to digest updates it is sent, at the least (bytes per ms; heartbeats). */
+const DIGEST_BYTES_PER_MS = 100
+
 /** One link to a peer, and what this node knows of the conversation on it. */
 export class Peer {
   /** The peer's node id, from its HELLO (null before). */
@@ -41,6 +44,8 @@ export interface PeerEvents {
   away(node: string): void
   /** A node went down or a peer's acknowledgements may have moved. */
   changed(): void
+  /** A peer that said HELLO as `node` was rejected for malformed input. */
+  rejected?(node: string): void
 }
 
 /** The set of peers and the up/down state of their nodes. */
@@ -85,6 +90,9 @@ export class Peers {
   /** Sends a message to a peer (through the fault hook; nothing once it is closed or cut). */
   send(peer: Peer, m: Message): void {
     if (peer.closed || peer.cut) return
+    // A peer digesting a large update (a table copy) may be silent meanwhile: its heartbeat
+    // deadline moves out by the update's size at a slow pace (100 bytes per ms).
+    if (m.kind === 'sync2' || m.kind === 'update') peer.heard = Math.max(peer.heard, Date.now() + m.update.length / DIGEST_BYTES_PER_MS)
     this.faults.deliver(() => {
       if (peer.closed || peer.cut) return
       try {
@@ -101,6 +109,7 @@ export class Peers {
     this.node.systemEvent({ type: 'peer_rejected', node: peer.node ?? 'unknown', reason: err.message })
     peer.pipe.close()
     this.drop(peer)
+    if (peer.node !== null) this.events.rejected?.(peer.node)
   }
 
   /** Nothing came from the peer for too long (its browser closed, its tab froze): close the link. */

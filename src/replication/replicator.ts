@@ -90,6 +90,9 @@ export class Replicator {
       changed: () => {
         this.acks.check()
       },
+      rejected: (n) => {
+        this.partitions.forget(n)
+      },
     })
     this.acks = new Acks(node, this.peers, opts.ackTimeoutMs ?? 5000)
     this.loader = new Loader(this.ctx)

@@ -345,6 +345,7 @@ export async function fuzzRemote(cases: number, seed: number): Promise<FuzzStats
   let expectedRejections = 0
   for (let i = 0; i < cases; i++) {
     const g = GENERATORS[i % GENERATORS.length] as Gen
+    if (process.env['FUZZ_PROGRESS'] && i % 250 === 0) console.log(`case ${String(i)} at ${(performance.now() / 1000).toFixed(1)} s, update ${String(Y.encodeStateAsUpdate(target.doc).length)} bytes`)
     const s = stats.get(g.name) as { n: number; rejected: number; accepted: number; worstMs: number }
     let frames: Uint8Array[]
     try {
