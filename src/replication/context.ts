@@ -25,7 +25,7 @@ export interface ReplicatorOptions {
   copyBatch?: number
   /** Every this many ms each peer gets a BEAT (default 1000; 0: none, and no peer times out). */
   heartbeatMs?: number
-  /** A peer heard nothing from for this long is taken as gone: its link closed, `node_down` (default 3000 ms). */
+  /** A peer heard nothing from for this long is taken as gone: its link closed, `node_down` (default 5000 ms). */
   peerTimeoutMs?: number
 }
 

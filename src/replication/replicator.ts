@@ -154,7 +154,7 @@ export class Replicator {
     }
     const beat = this.opts.heartbeatMs ?? 1000
     if (beat > 0) {
-      const timeout = this.opts.peerTimeoutMs ?? 3000
+      const timeout = this.opts.peerTimeoutMs ?? 5000
       this.beatTimer = setInterval(() => {
         if (!this.stopped) this.protocol.beat(timeout, beat)
       }, beat)

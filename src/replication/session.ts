@@ -33,7 +33,7 @@ export interface JoinOptions extends Partial<WebrtcOptions>, Partial<Omit<SyncSe
   heartbeatMs?: number
   /**
    * A peer heard nothing from for this long (its browser closed, its machine slept) is taken as
-   * gone: its link is closed and `node_down` reported (default 3000 ms).
+   * gone: its link is closed and `node_down` reported (default 5000 ms).
    */
   peerTimeoutMs?: number
   /** How long the replicating tab may stay silent (frozen) before another joined tab takes over (default 6000 ms). */
