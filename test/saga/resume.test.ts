@@ -86,13 +86,13 @@ describe('resume', () => {
           running.set(ctx.id, n)
           if (n > 1) overlap++
           runs.push(`${tab}:${ctx.id}:${name}`)
-          await new Promise((r) => setTimeout(r, 500)) // longer than the lease: only renewals keep it
+          await new Promise((r) => setTimeout(r, 1500)) // longer than the lease: only renewals keep it
           running.set(ctx.id, (running.get(ctx.id) ?? 1) - 1)
           return name
         },
       }))
-    const sa = a.saga('busy', steps('a'), { leaseMs: 300 })
-    b.saga('busy', steps('b'), { leaseMs: 300 })
+    const sa = a.saga('busy', steps('a'), { leaseMs: 1000 })
+    b.saga('busy', steps('b'), { leaseMs: 1000 })
     const outs = await Promise.all([1, 2, 3, 4].map((i) => sa.start(null, { id: `k${String(i)}` })))
     expect(outs.every((o) => o.status === 'completed')).toBe(true)
     expect(overlap).toBe(0)
