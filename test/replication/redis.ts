@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll } from 'vitest'
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -70,5 +71,26 @@ export async function startFarm(redisPort: number, n: number): Promise<Farm> {
       return (await next()) as { rss: number; heap: number }
     },
     stop: () => stopChild(child),
+  }
+}
+
+/**
+ * Starts redis-server and `instances` Hocuspocus instances sharing it before the file's tests, and
+ * stops them after (vitest hooks). Returns the farm, once started.
+ */
+export function useRedisFarm(instances = 2): () => Farm {
+  let redis: Awaited<ReturnType<typeof startRedis>> | undefined
+  let farm: Farm | undefined
+  beforeAll(async () => {
+    redis = await startRedis()
+    farm = await startFarm(redis.port, instances)
+  }, 60_000)
+  afterAll(async () => {
+    await farm?.stop()
+    await redis?.stop()
+  })
+  return () => {
+    if (!farm) throw new Error('the Redis farm is not started')
+    return farm
   }
 }

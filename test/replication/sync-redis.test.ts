@@ -3,33 +3,24 @@
  * here and stopped after: nodes connected to different instances replicate, and a small version
  * of the scale run (the 100-node one is sync-redis.soak.test.ts).
  */
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { openDatabase } from '../../src/index.js'
 import { uniqueName } from '../node/helpers.js'
-import { startFarm, startRedis, type Farm } from './redis.js'
+import { useRedisFarm } from './redis.js'
 import { scale, until } from './sync-scale.js'
 
-let redis: Awaited<ReturnType<typeof startRedis>>
-let farm: Farm
-beforeAll(async () => {
-  redis = await startRedis()
-  farm = await startFarm(redis.port, 2)
-}, 60_000)
-afterAll(async () => {
-  await farm?.stop()
-  await redis?.stop()
-})
+const farmOf = useRedisFarm(2)
 
 it('nodes on different Hocuspocus instances converge through Redis', async () => {
-  expect(farm.urls).toHaveLength(2)
+  expect(farmOf().urls).toHaveLength(2)
   const a = await openDatabase({ name: uniqueName('r') })
   const b = await openDatabase({ name: uniqueName('r') })
   try {
     await a.createTable('item', { attributes: ['id', 'v'] })
     await a.dirtyWrite('item', { id: 1, v: 'from a' })
     const room = uniqueName('room')
-    await a.join({ room, server: farm.urls[0], serverKind: 'hocuspocus', resyncMs: 0 })
-    await b.join({ room, server: farm.urls[1], serverKind: 'hocuspocus', resyncMs: 0 })
+    await a.join({ room, server: farmOf().urls[0], serverKind: 'hocuspocus', resyncMs: 0 })
+    await b.join({ room, server: farmOf().urls[1], serverKind: 'hocuspocus', resyncMs: 0 })
     await b.waitForTables(['item'], 10_000)
     await b.dirtyWrite('item', { id: 2, v: 'from b' })
     await until(async () => (await a.dirtyRead('item', 2)).length === 1, 10_000, 'a has b’s write')
@@ -44,7 +35,7 @@ it('nodes on different Hocuspocus instances converge through Redis', async () =>
 // The small version of the scale run (the 100-node one is in test:soak): the replicator's cost
 // grows with the square of the nodes, so 10 nodes on a loaded 2-core machine can take a minute.
 it('6 nodes over two instances, 30 records each: all converge', async () => {
-  const r = await scale(farm, 6, 30, 150_000)
+  const r = await scale(farmOf(), 6, 30, 150_000)
   console.log(`sync-server scale: ${JSON.stringify(r)}`)
   expect(r.records).toBe(180)
 }, 200_000)
