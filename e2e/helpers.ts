@@ -52,3 +52,27 @@ export async function listen(page: Page, spec: 'system' | { table: string }, mat
   )
   return () => page.evaluate((key) => (window as unknown as Record<string, Promise<unknown>>)[key], key)
 }
+
+/**
+ * Keeps every system event of the page's `db` from now on (with its time), for
+ * {@link systemLog}: a failing replication test prints what each side saw.
+ */
+export async function recordSystem(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const log: unknown[] = []
+    ;(window as unknown as { webnesiaSystemLog: unknown[] }).webnesiaSystemLog = log
+    db.subscribe('system', (e) => {
+      log.push({ ms: Math.round(performance.now()), ...e })
+    })
+  })
+}
+
+/** The system events {@link recordSystem} kept, one JSON line each (`[]` when the page is gone). */
+export async function systemLog(page: Page): Promise<string> {
+  try {
+    const log = await page.evaluate(() => (window as unknown as { webnesiaSystemLog?: unknown[] }).webnesiaSystemLog ?? [])
+    return log.map((e) => JSON.stringify(e)).join('\n')
+  } catch (e) {
+    return `(no log: ${String(e)})`
+  }
+}

@@ -5,9 +5,10 @@
 import type { Browser, Page } from '@playwright/test'
 import { startSignalingServer, type SignalingServer } from '../bin/webnesia-signal.js'
 import { expect, openHarness, test, uniqueName } from './fixtures.js'
-import { joinIn, listen } from './helpers.js'
+import { joinOptions, listen, recordSystem, systemLog } from './helpers.js'
 
 let signal: SignalingServer
+const devices: Page[] = []
 test.beforeAll(async () => {
   signal = await startSignalingServer({ port: 0 })
 })
@@ -22,8 +23,17 @@ async function device(browser: Browser): Promise<Page> {
   page.on('console', (m) => {
     if (process.env['E2E_CONSOLE']) console.log(m.type(), m.text())
   })
+  devices.push(page)
   return openHarness(page)
 }
+
+test.afterEach(async ({}, info) => {
+  // A failure says what each device's replication saw (node_up / node_down, rejections, copies).
+  if (info.status !== info.expectedStatus) {
+    for (const [i, page] of devices.entries()) console.log(`device ${String(i)} system events:\n${await systemLog(page)}`)
+  }
+  devices.length = 0
+})
 
 test('B joins A: schema, a 10k-record table and a > 1 MB table arrive; writes flow both ways as peer events', async ({ browser }) => {
   test.setTimeout(120_000)
@@ -45,11 +55,19 @@ test('B joins A: schema, a 10k-record table and a > 1 MB table arrive; writes fl
       for (let j = 0; j < 300; j++) await t.write('blob', { id: j, text: `${String(j)}:${text}` })
     })
   }, uniqueName('a'))
+  await recordSystem(a)
   const nodeA = await a.evaluate(async (opts) => {
     await db.join(opts)
     return db.node
   }, { room, signaling: [url], peerOpts: { config: { iceServers: [] } }, resyncMs: 1000 })
-  const nodeB = await joinIn(b, uniqueName('b'), url, room)
+  await b.evaluate(async (name) => {
+    window.db = await webnesia.openDatabase({ name })
+  }, uniqueName('b'))
+  await recordSystem(b)
+  const nodeB = await b.evaluate(async (opts) => {
+    await db.join(opts as unknown as Parameters<typeof db.join>[0])
+    return db.node
+  }, joinOptions(url, room))
   const copied = await b.evaluate(async () => {
     const t0 = performance.now()
     await db.waitForTables(['item', 'blob'], 60_000)

@@ -4,6 +4,13 @@
  *
  *     link up ──► add ──► (HELLO) ──► nodeUp: first live link of a node → `node_up`
  *     link closed / reject / cut ──► drop ──► nodeDown: last live link gone → `node_down`
+ *     nothing heard for the peer timeout ──► silent: the node counts as down, the link stays
+ *     a frame from a silent peer ──► revive: the node is up again (the protocol greets it)
+ *
+ * A link counts toward its node being up while it has a node id and is neither cut nor silent.
+ * Silence keeps the link because the peer may only be busy (a tab digesting a table copy, a
+ * frozen tab): closing it would lose the connection for good where the transport does not
+ * reconnect. A peer that is really gone has its link closed by the transport in time.
  *
  * Sending goes through the fault hook (faults.ts: drop, duplicate, delay); `partition` cuts a
  * node's links without closing them (nothing goes in or out, the node counts as down) and `heal`
@@ -28,6 +35,10 @@ export class Peer {
   closed = false
   /** Cut by the fault hook: nothing goes in or out, the peer counts as down. */
   cut = false
+  /** Nothing came from the peer for the peer timeout: the node counts as down until it speaks. */
+  silent = false
+  /** This side sent a HELLO asking for an answer and has heard no HELLO since. */
+  awaitingHello = false
   readonly reasm = new Reassembler()
   /** Tables whose keys this node re-asserts when the peer's changes arrive (master nodes). */
   reassert = new Set<string>()
@@ -46,6 +57,11 @@ export interface PeerEvents {
   changed(): void
   /** A peer that said HELLO as `node` was rejected for malformed input. */
   rejected?(node: string): void
+}
+
+/** True while the link counts toward its node being up. */
+function counts(p: Peer): boolean {
+  return p.node !== null && !p.cut && !p.silent && !p.closed
 }
 
 /** The set of peers and the up/down state of their nodes. */
@@ -112,18 +128,29 @@ export class Peers {
     if (peer.node !== null) this.events.rejected?.(peer.node)
   }
 
-  /** Nothing came from the peer for too long (its browser closed, its tab froze): close the link. */
+  /** Nothing came from the peer for too long (its browser closed, its tab froze or is busy). */
   silent(peer: Peer): void {
-    peer.pipe.close()
-    this.drop(peer)
+    if (peer.silent || peer.closed) return
+    const was = counts(peer)
+    peer.silent = true
+    if (was && peer.node !== null) this.nodeDown(peer.node)
+  }
+
+  /** A silent peer spoke again: its node is up again. False if it was not silent. */
+  revive(peer: Peer): boolean {
+    if (!peer.silent) return false
+    peer.silent = false
+    if (counts(peer) && peer.node !== null) this.nodeUp(peer.node)
+    return true
   }
 
   /** The link is gone. */
   drop(peer: Peer): void {
     if (peer.closed) return
+    const was = counts(peer)
     peer.closed = true
     this.all.delete(peer)
-    if (peer.node !== null && !peer.cut) this.nodeDown(peer.node)
+    if (was && peer.node !== null) this.nodeDown(peer.node)
   }
 
   /** A link of `node` said HELLO. */
@@ -149,8 +176,9 @@ export class Peers {
   partition(nodes: readonly string[]): void {
     for (const p of this.all) {
       if (p.node !== null && nodes.includes(p.node) && !p.cut) {
+        const was = counts(p)
         p.cut = true
-        this.nodeDown(p.node)
+        if (was) this.nodeDown(p.node)
       }
     }
   }
@@ -160,6 +188,8 @@ export class Peers {
     for (const p of this.all) {
       if (!p.cut) continue
       p.cut = false
+      p.silent = false
+      p.heard = Date.now()
       p.node = null
       p.acked = 0
       greet(p)

@@ -3,7 +3,8 @@
  *
  *     link up ──► HELLO(node id, apart pairs), SYNC1(state vector)
  *     HELLO   ──► check the id; partitions.met; first HELLO on the link: node up, SYNC1 again
- *                 (an earlier SYNC1 may have reached the peer while it was cut off)
+ *                 (an earlier SYNC1 may have reached the peer while it was cut off); a HELLO
+ *                 that asks for an answer gets this node's HELLO back
  *     SYNC1   ──► SYNC2(everything the state vector lacks)
  *     SYNC2   ──► inbound.apply; the peer caught up (partitions: stop re-asserting)
  *     UPDATE  ──► inbound.apply (its ack id is answered by an ACK once it is committed)
@@ -12,7 +13,10 @@
  *     local doc update ──► UPDATE(next ack id) to every peer, persisted
  *     a peer's doc update ──► UPDATE(0) to every other peer (a partial mesh still converges)
  *     every resyncMs ──► SYNC1 to every peer (anti-entropy: dropped messages come back)
- *     every heartbeatMs ──► BEAT to every peer; a peer silent for peerTimeoutMs: link closed, node down
+ *     every heartbeatMs ──► BEAT to every peer; a peer silent for peerTimeoutMs: node down (the
+ *                 link stays: peers.ts)
+ *     any frame from a silent peer ──► node up, HELLO (asking for an answer), SYNC1: the two
+ *                 sides compare what changed while apart and catch up, as after a heal
  *     BEAT    ──► nothing (any frame tells the peer lives)
  *
  * Anything malformed (a frame, a chunk, a state vector, an update, a HELLO with this node's id
@@ -46,9 +50,13 @@ export class Protocol {
     private readonly heard: Map<string, number>,
   ) {}
 
-  /** Opens the conversation on a link: HELLO, then SYNC1. */
-  greet(peer: Peer): void {
-    this.peers.send(peer, { kind: 'hello', node: this.ctx.self, apart: this.partitions.apartPairs() })
+  /**
+   * Opens the conversation on a link: HELLO, then SYNC1. `answer`: ask the peer for its HELLO
+   * back (this side lost the peer, and the peer may not have lost this side).
+   */
+  greet(peer: Peer, answer = false): void {
+    if (answer) peer.awaitingHello = true
+    this.peers.send(peer, { kind: 'hello', node: this.ctx.self, apart: this.partitions.apartPairs(), ...(answer ? { answer } : {}) })
     this.peers.send(peer, { kind: 'sync1', sv: Y.encodeStateVector(this.ctx.rdoc.doc) })
   }
 
@@ -56,6 +64,7 @@ export class Protocol {
   receive(peer: Peer, frame: Uint8Array): void {
     if (peer.closed || peer.cut || this.ctx.stopped()) return
     peer.heard = Date.now()
+    if (this.peers.revive(peer)) this.greet(peer, true)
     try {
       if (peer.node !== null) this.heard.set(peer.node, Date.now())
       const whole = peer.reasm.take(frame)
@@ -74,7 +83,7 @@ export class Protocol {
 
   /**
    * Heartbeat (every `periodMs`): a BEAT to every peer; peers silent for longer than `timeoutMs`
-   * are dropped. A tick that comes late (this tab was frozen or its thread busy) judges nobody:
+   * count as down (their links stay, and a frame from them brings them back). A tick that comes late (this tab was frozen or its thread busy) judges nobody:
    * the silence may be this side's, so every peer gets a full timeout from now.
    */
   beat(timeoutMs: number, periodMs: number): void {
@@ -85,7 +94,7 @@ export class Protocol {
       if (p.cut) continue
       if (late) p.heard = Math.max(p.heard, now)
       if (now - p.heard > timeoutMs) this.peers.silent(p)
-      else this.peers.send(p, { kind: 'beat' })
+      this.peers.send(p, { kind: 'beat' })
     }
   }
 
@@ -103,7 +112,7 @@ export class Protocol {
   private handle(peer: Peer, m: Message): void {
     switch (m.kind) {
       case 'hello':
-        this.hello(peer, m.node, m.apart)
+        this.hello(peer, m.node, m.apart, m.answer === true)
         break
       case 'sync1': {
         let update: Uint8Array
@@ -135,10 +144,15 @@ export class Protocol {
     }
   }
 
-  private hello(peer: Peer, node: string, apartPairs: string[]): void {
+  private hello(peer: Peer, node: string, apartPairs: string[], answer: boolean): void {
     if (node === this.ctx.self) throw new WebnesiaError('bad_update', 'a peer claims this node id')
     if (peer.node !== null && peer.node !== node) throw new WebnesiaError('bad_update', 'a peer changed its node id')
     const first = peer.node === null
+    // Answer with what this node changed while `node` was away (before `met` forgets it), unless
+    // this side's own HELLO asking for an answer is on its way: both sides greeted at once.
+    const reply = answer && !peer.awaitingHello
+    peer.awaitingHello = false
+    if (reply) this.peers.send(peer, { kind: 'hello', node: this.ctx.self, apart: this.partitions.apartPairs() })
     peer.node = node
     this.heard.set(node, Date.now())
     this.partitions.met(peer, node, apartPairs)

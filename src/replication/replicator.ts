@@ -203,7 +203,7 @@ export class Replicator {
   /** Restores every cut connection: the peers greet and sync again. */
   heal(): void {
     this.peers.heal((p) => {
-      this.protocol.greet(p)
+      this.protocol.greet(p, true)
     })
   }
 

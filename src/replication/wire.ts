@@ -5,7 +5,8 @@
  * data channel in browsers, an in-memory link in tests). Messages are framed by this module:
  *
  *     frame   = MAGIC, kind, body
- *     kind 1  HELLO   node id, tables this node wrote while the receiver was away
+ *     kind 1  HELLO   node id, tables this node wrote while the receiver was away, and whether
+ *                     the sender asks for a HELLO back (it lost the receiver and heard it again)
  *     kind 2  SYNC1   the sender's state vector (the receiver answers with SYNC2)
  *     kind 3  SYNC2   an update holding everything the state vector lacked
  *     kind 4  UPDATE  an update, and an ack id (0: none wanted)
@@ -40,7 +41,7 @@ export const MAX_MESSAGE = 256 * 1024 * 1024
 export type { Pipe } from './transport.js'
 
 export type Message =
-  | { kind: 'hello'; node: string; apart: string[] }
+  | { kind: 'hello'; node: string; apart: string[]; answer?: boolean }
   | { kind: 'sync1'; sv: Uint8Array }
   | { kind: 'sync2'; update: Uint8Array }
   | { kind: 'update'; update: Uint8Array; ack: number }
@@ -66,6 +67,7 @@ export function encodeMessage(m: Message): Uint8Array {
       encoding.writeVarString(e, m.node)
       encoding.writeVarUint(e, m.apart.length)
       for (const t of m.apart) encoding.writeVarString(e, t)
+      if (m.answer === true) encoding.writeVarUint(e, 1)
       break
     case 'sync1':
       encoding.writeVarUint8Array(e, m.sv)
@@ -184,6 +186,10 @@ export function decodeFrame(frame: Uint8Array): Message {
         for (let i = 0; i < n; i++) apart.push(decoding.readVarString(d))
         if (node.length === 0 || node.length > 200) throw badUpdate('hello: bad node id')
         m = { kind: 'hello', node, apart }
+        if (decoding.hasContent(d)) {
+          if (decoding.readVarUint(d) !== 1) throw badUpdate('hello: bad answer flag')
+          m.answer = true
+        }
         break
       }
       case KIND.sync1:

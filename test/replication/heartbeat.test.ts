@@ -1,7 +1,8 @@
 /**
  * Heartbeats (issue 14, item 7): a peer that goes silent without its link closing (its browser
  * closed, its machine slept: the data channel lingers) is reported `node_down` within the peer
- * timeout; a quiet but live peer is not.
+ * timeout; a quiet but live peer is not. A silent peer keeps its link: once it speaks again (it
+ * was only busy, or frozen) it is `node_up` again and the two catch up on that link.
  */
 import { afterEach, expect, it } from 'vitest'
 import { openDatabase, type Database, type SystemEvent } from '../../src/index.js'
@@ -53,6 +54,39 @@ it('a peer gone silent is node_down within the peer timeout', async () => {
   expect(ms).toBeGreaterThanOrEqual(250)
   expect(ms).toBeLessThan(5000)
   expect(a.replication?.connected()).toEqual([])
+})
+
+it('a silent peer that speaks again is node_up on the same link, and both sides catch up', async () => {
+  const { a, b, downs } = await pair({ heartbeatMs: 50, peerTimeoutMs: 300 })
+  const events: SystemEvent[] = []
+  a.subscribe('system', (e) => {
+    if (e.type === 'node_up' || e.type === 'inconsistent_database') events.push(e)
+  })
+  const down = nodeDown(a, b.node)
+  // Everything B sends is lost (its thread busy, its frames stuck); B still hears A.
+  b.replication?.faults.set({ drop: 1 })
+  await down
+  await a.dirtyWrite('t', { k: 'a', v: 'while b was down' })
+  await b.dirtyWrite('t', { k: 'b', v: 'lost on the way' })
+  await expect.poll(() => b.dirtyRead('t', 'a')).toEqual([{ k: 'a', v: 'while b was down' }])
+  const up = new Promise<void>((resolve) => {
+    const off = a.subscribe('system', (e) => {
+      if (e.type === 'node_up' && e.node === b.node) {
+        off()
+        resolve()
+      }
+    })
+  })
+  b.replication?.faults.set({ drop: 0 })
+  await up
+  // A asks B for what it lacks (SYNC1 on revival): B's write, whose update was dropped, arrives.
+  await expect.poll(() => a.dirtyRead('t', 'b')).toEqual([{ k: 'b', v: 'lost on the way' }])
+  expect(a.replication?.connected()).toEqual([b.node])
+  expect(downs.map((e) => e.type)).toEqual(['node_down'])
+  // B never lost A: nothing to reconcile.
+  expect(events).toEqual([{ type: 'node_up', node: b.node }])
+  await a.dirtyWrite('t', { k: 'a2', v: 'after' })
+  await expect.poll(() => b.dirtyRead('t', 'a2')).toEqual([{ k: 'a2', v: 'after' }])
 })
 
 it('a live peer with nothing to say stays up (its beats keep it)', async () => {
