@@ -1,15 +1,21 @@
 /**
  * A peer's update, from the wire to the tables (the receiving half of the protocol):
  *
- *     SYNC2 / UPDATE(ack) ──► checkUpdate (guard.ts: shape, counts; records fit the table)
+ *     SYNC2 / UPDATE(ack) ──► queued, in arrival order; then, one update at a time:
+ *         checkUpdate (guard.ts: shape, counts; records fit the table)
  *         ──► Y.applyUpdate (origin: the Peer) ──► the doc's afterTransaction, at once:
  *             changed keys by table cookie, schema/copies touched?
- *         ──► queued, in arrival order:
- *               schema touched ──► Loader.syncSchema, `schema_replicated`
- *               peer.reassert (partitions.ts) ──► this node's records back into the doc
- *               remote policies (policy.ts) ──► refused keys: not committed, written back
- *               commitRemote (doc-commit.ts) ──► invalid records: the peer is rejected
- *               the update persisted (doc-store.ts) ──► ACK(ack) to the peer
+ *         ──► schema touched ──► Loader.syncSchema, `schema_replicated`
+ *             peer.reassert (partitions.ts) ──► this node's records back into the doc
+ *             remote policies (policy.ts) ──► refused keys: not committed, written back
+ *             commitRemote (doc-commit.ts) ──► invalid records: the peer is rejected
+ *             the update persisted (doc-store.ts) ──► ACK(ack) to the peer
+ *
+ * An update enters the document only once the one before it is committed. The commit reads the
+ * document's records of the changed keys as they are then (doc-commit.ts), so it must not see a
+ * later update: a later update's overwrites without its new keys would be a state no node
+ * committed (a peer's transaction seen in parts), and its values would be committed before the
+ * policies screened them.
  *
  * @module
  */
@@ -55,9 +61,9 @@ export function changeOf(rdoc: ReplicaDoc, tr: Y.Transaction): DocChange {
 
 /** Applies peers' updates to the document and commits what they changed. */
 export class Inbound {
-  /** The ack id and update being applied (read by {@link committed}, during `Y.applyUpdate`). */
-  private currentAck = 0
-  private currentUpdate: Uint8Array | null = null
+  /** What the document transaction of the update being applied changed ({@link committed}). */
+  private change: DocChange | null = null
+  private applying = false
 
   constructor(
     private readonly ctx: ReplicationContext,
@@ -68,8 +74,28 @@ export class Inbound {
     private readonly screen: Screen,
   ) {}
 
-  /** Checks a peer's update and applies it to the document. Throws `bad_update` when it is refused. */
+  /** Takes a peer's update: it is checked, applied and committed after the ones before it. */
   apply(peer: Peer, update: Uint8Array, ack: number): void {
+    this.ctx.enqueue(async () => {
+      // A peer rejected meanwhile: nothing more of it is taken.
+      if (peer.rejected || this.ctx.stopped()) return
+      let change: DocChange | null
+      try {
+        change = this.integrate(peer, update)
+      } catch (e) {
+        this.peers.reject(peer, e)
+        return
+      }
+      // Left out (not acknowledged: it is not durable here), or committed.
+      if (change !== null) await this.commit(peer, change, update, ack)
+    })
+  }
+
+  /**
+   * Checks an update and applies it to the document; returns what it changed (null: left out).
+   * Throws `bad_update` when it is refused.
+   */
+  private integrate(peer: Peer, update: Uint8Array): DocChange | null {
     const { unresolved } = inspectUpdate(
       update,
       (root, value, key) => {
@@ -79,37 +105,45 @@ export class Inbound {
     )
     // An item whose origin this node has not seen yet: Yjs would keep it and integrate it later,
     // unchecked. Left out; the peer's SYNC2 (or anti-entropy) brings it with its origin.
-    if (unresolved) return
-    this.currentAck = ack
-    this.currentUpdate = update
+    if (unresolved) return null
+    this.change = null
+    this.applying = true
     try {
       Y.applyUpdate(this.ctx.rdoc.doc, update, peer)
     } catch (e) {
       throw new WebnesiaError('bad_update', `update rejected by the document: ${e instanceof Error ? e.message : String(e)}`)
     } finally {
-      this.currentAck = 0
-      this.currentUpdate = null
+      this.applying = false
     }
+    const change = this.change ?? { tables: new Map(), schema: false }
+    this.change = null
+    return change
   }
 
-  /** A peer's update changed the document: commit it, in arrival order, then acknowledge. */
-  committed(peer: Peer, { tables, schema }: DocChange): void {
-    const ack = this.currentAck
-    const update = this.currentUpdate
+  /** A peer's update changed the document (its afterTransaction, during {@link integrate}). */
+  committed(peer: Peer, change: DocChange): void {
+    if (this.applying) {
+      this.change = change
+      return
+    }
+    // Not one of this module's updates (none today): commit it after what is queued.
+    this.ctx.enqueue(() => this.commit(peer, change, null, 0))
+  }
+
+  /** Commits what an update changed, then persists and acknowledges it. */
+  private async commit(peer: Peer, { tables, schema }: DocChange, update: Uint8Array | null, ack: number): Promise<void> {
     const { ctx } = this
-    ctx.enqueue(async () => {
-      if (schema) {
-        await this.loader.syncSchema()
-        // Copies or definitions changed somewhere in the cluster (tableInfo's copy lists move).
-        ctx.node.systemEvent({ type: 'schema_replicated', from: peer.node ?? 'unknown' })
-      }
-      if (peer.reassert.size > 0) await this.partitions.reassert(peer, tables)
-      await this.screen.screen(peer.node ?? 'unknown', tables)
-      const invalid = await commitRemote(ctx, peer.node ?? 'unknown', tables)
-      if (invalid > 0) this.peers.reject(peer, new WebnesiaError('bad_update', `${String(invalid)} invalid records from ${peer.node ?? 'a peer'} were not applied`))
-      if (update) this.store.persist(update)
-      if (ack > 0) this.peers.send(peer, { kind: 'ack', ack })
-    })
+    if (schema) {
+      await this.loader.syncSchema()
+      // Copies or definitions changed somewhere in the cluster (tableInfo's copy lists move).
+      ctx.node.systemEvent({ type: 'schema_replicated', from: peer.node ?? 'unknown' })
+    }
+    if (peer.reassert.size > 0) await this.partitions.reassert(peer, tables)
+    await this.screen.screen(peer.node ?? 'unknown', tables)
+    const invalid = await commitRemote(ctx, peer.node ?? 'unknown', tables)
+    if (invalid > 0) this.peers.reject(peer, new WebnesiaError('bad_update', `${String(invalid)} invalid records from ${peer.node ?? 'a peer'} were not applied`))
+    if (update) this.store.persist(update)
+    if (ack > 0) this.peers.send(peer, { kind: 'ack', ack })
   }
 
   /** Records written into a table this node holds must fit its definition, under their own key. */

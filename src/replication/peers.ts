@@ -37,6 +37,8 @@ export class Peer {
   cut = false
   /** Nothing came from the peer for the peer timeout: the node counts as down until it speaks. */
   silent = false
+  /** Rejected for malformed input: nothing more it sent is taken. */
+  rejected = false
   /** This side sent a HELLO asking for an answer and has heard no HELLO since. */
   awaitingHello = false
   readonly reasm = new Reassembler()
@@ -122,6 +124,8 @@ export class Peers {
   /** A peer sent something malformed: report it and drop the peer. */
   reject(peer: Peer, e: unknown): void {
     const err = e instanceof WebnesiaError ? e : new WebnesiaError('bad_update', `bad message: ${String(e)}`)
+    if (peer.rejected) return
+    peer.rejected = true
     this.node.systemEvent({ type: 'peer_rejected', node: peer.node ?? 'unknown', reason: err.message })
     peer.pipe.close()
     this.drop(peer)
