@@ -41,7 +41,7 @@ async function image(name: string, table: string, keyAttr = 'k'): Promise<{ chun
     return {
       chunks: keys.filter((k) => k[0] === 0).length,
       deltas: keys.filter((k) => k[0] === 1).length,
-      records: imageRecords(keys.map((key, i) => ({ key, value: values[i] })), keyAttr),
+      records: imageRecords(keys.map((key, i) => ({ key, value: values[i] as unknown })), keyAttr),
     }
   } finally {
     idb.close()
@@ -120,9 +120,9 @@ it('a snapshot whose writing fails midway leaves the old image and `dumped`; not
   const before = await image(name, 'kv')
   const dumpedBefore = await (async () => {
     const idb = await openDB(`webnesia:${name}`)
-    const d = await idb.get('meta', 'dumped')
+    const d = (await idb.get('meta', 'dumped')) as number
     idb.close()
-    return d as number
+    return d
   })()
   // Enough changes for a new snapshot (below the threshold that dumps by itself); its second
   // chunk fails (the disc is full).

@@ -33,7 +33,7 @@ async function raw(name: string, table: string): Promise<{ rows: unknown[]; dump
     const keys = await idb.getAllKeys(`t:${table}`)
     const values = await idb.getAll(`t:${table}`)
     const rows = imageRecords(
-      keys.map((key, i) => ({ key, value: values[i] })),
+      keys.map((key, i) => ({ key, value: values[i] as unknown })),
       def.attributes[0] as string,
     )
     return { rows, dumped: await idb.get('meta', 'dumped') }

@@ -29,7 +29,7 @@ async function storeRecords(name: string, table: string, keyAttr: string): Promi
   const keys = await raw.getAllKeys(`t:${table}`)
   const values = await raw.getAll(`t:${table}`)
   raw.close()
-  return imageRecords(keys.map((key, i) => ({ key, value: values[i] })), keyAttr)
+  return imageRecords(keys.map((key, i) => ({ key, value: values[i] as unknown })), keyAttr)
 }
 
 it('a format-2 database is re-keyed on open; LSNs, data and later commits carry on', async () => {
