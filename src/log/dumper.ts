@@ -9,6 +9,10 @@
  * table files it dumps it to). disc_only_copies stores, which every read goes to, are still
  * written by the commit itself.
  *
+ * A disc_copies store is an image (storage/disc-image.ts): snapshot chunks plus one delta row per
+ * key the dumper wrote since; a background dump rewrites a table's snapshot from the tab's memory
+ * instead of writing its deltas once they pass a fraction of the table ({@link DumpPlan.compact}).
+ *
  * `meta.dumped` is the LSN up to which every disc_copies store reflects the log. The log keeps
  * every entry after it (truncation never cuts past it), so the stores plus the entries after
  * `dumped` are always the whole disc state of the node. A dump applies those entries to the
