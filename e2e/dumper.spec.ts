@@ -7,21 +7,39 @@ import type { Page } from '@playwright/test'
 import { crashPage, expect, openHarness, setQuota, test } from './fixtures.js'
 import { openIn } from './helpers.js'
 
-/** What plain IndexedDB (no library) sees: rows of `t:<table>` and `meta.dumped`. */
-function rawStore(page: Page, name: string, table: string): Promise<{ rows: number; dumped: number | null }> {
+/**
+ * What plain IndexedDB (no library) sees: the records of `t:<table>` (its image decoded: snapshot
+ * chunks `[0, n]`, then deltas `[1, key]`, storage/disc-image.ts), its rows, and `meta.dumped`.
+ */
+function rawStore(page: Page, name: string, table: string): Promise<{ records: number; rows: number; dumped: number | null }> {
   return page.evaluate(
     ([n, t]) =>
-      new Promise<{ rows: number; dumped: number | null }>((resolve, reject) => {
+      new Promise<{ records: number; rows: number; dumped: number | null }>((resolve, reject) => {
         const req = indexedDB.open(`webnesia:${n}`)
         req.onerror = () => reject(new Error(String(req.error)))
         req.onsuccess = () => {
           const idb = req.result
-          const tx = idb.transaction([`t:${t}`, 'meta'], 'readonly')
-          const rows = tx.objectStore(`t:${t}`).count()
+          const tx = idb.transaction([`t:${t}`, 'meta', 'schema'], 'readonly')
+          const keys = tx.objectStore(`t:${t}`).getAllKeys()
+          const values = tx.objectStore(`t:${t}`).getAll()
+          const def = tx.objectStore('schema').get(t)
           const dumped = tx.objectStore('meta').get('dumped')
           tx.oncomplete = () => {
             idb.close()
-            resolve({ rows: rows.result, dumped: (dumped.result as number | undefined) ?? null })
+            const keyAttr = (def.result as { attributes: string[] }).attributes[0] as string
+            const slots = new Map<string, number>()
+            keys.result.forEach((k, i) => {
+              const v = values.result[i] as unknown[]
+              if ((k as number[])[0] === 0) {
+                for (const r of v as Record<string, unknown>[]) {
+                  const id = JSON.stringify(r[keyAttr])
+                  slots.set(id, (slots.get(id) ?? 0) + 1)
+                }
+              } else slots.set(JSON.stringify(v[0]), (v[1] as unknown[]).length)
+            })
+            let records = 0
+            for (const c of slots.values()) records += c
+            resolve({ records, rows: keys.result.length, dumped: (dumped.result as number | undefined) ?? null })
           }
           tx.onerror = () => reject(new Error(String(tx.error)))
         }
@@ -40,7 +58,7 @@ test('commits killed before any dump are durable in the log: the next tab has th
     await db.createTable('kv', { attributes: ['k', 'v'] })
     for (let k = 0; k < 200; k++) await db.transaction((t) => t.write('kv', { k, v: `v${String(k)}` }))
   })
-  expect((await rawStore(writer, dbName, 'kv')).rows).toBe(0) // acknowledged, in the log only
+  expect((await rawStore(writer, dbName, 'kv')).records).toBe(0) // acknowledged, in the log only
   await crashPage(writer)
 
   const next = await openHarness(await context.newPage())
@@ -48,7 +66,7 @@ test('commits killed before any dump are durable in the log: the next tab has th
   expect(await next.evaluate(async () => (await db.dirtyAllKeys('kv')).length)).toBe(200)
   expect(await next.evaluate(() => db.dirtyRead('kv', 199))).toEqual([{ k: 199, v: 'v199' }])
   // Its load dumped the log into the store.
-  expect((await rawStore(next, dbName, 'kv')).rows).toBe(200)
+  expect((await rawStore(next, dbName, 'kv')).records).toBe(200)
 })
 
 test('a load reads the stores in chunks: every row of a bag key spanning two chunks, every record of a set', async ({ harness, context, dbName }) => {
@@ -63,7 +81,7 @@ test('a load reads the stores in chunks: every row of a bag key spanning two chu
     })
     await db.dumpLog()
   })
-  expect((await rawStore(harness, dbName, 'tags')).rows).toBe(6000)
+  expect((await rawStore(harness, dbName, 'tags')).records).toBe(6000)
   const other = await openHarness(await context.newPage())
   await openIn(other, dbName)
   expect(
@@ -90,11 +108,11 @@ test('a dump the disc refuses: StorageFullError, the commit stays in the log, a 
     }
   })
   expect(refused).toEqual({ ok: false, name: 'StorageFullError', code: 'quota', size: 1 })
-  expect((await rawStore(harness, dbName, 'doc')).rows).toBe(0)
+  expect((await rawStore(harness, dbName, 'doc')).records).toBe(0)
   // Space again: the next dump writes it, and another tab loads it.
   await setQuota(harness, null)
   await harness.evaluate(() => db.dumpLog())
-  expect((await rawStore(harness, dbName, 'doc')).rows).toBe(1)
+  expect((await rawStore(harness, dbName, 'doc')).records).toBe(1)
   const other = await openHarness(await context.newPage())
   await openIn(other, dbName)
   expect(await other.evaluate(async () => ((await db.dirtyRead<{ body: Uint8Array }>('doc', 1))[0]?.body.byteLength ?? 0))).toBe(700 * 1024)

@@ -51,9 +51,18 @@ test('a tab crashed mid-burst keeps every acknowledged write; memory equals disc
       const req = indexedDB.open(`webnesia:${name}`)
       req.onsuccess = () => {
         const tx = req.result.transaction('t:burst', 'readonly')
+        // A disc_copies store's image (src/storage/disc-image.ts): snapshot chunks [0, n], then deltas [1, id].
         const keys = tx.objectStore('t:burst').getAllKeys()
-        keys.onsuccess = () => {
-          resolve(keys.result as number[])
+        const values = tx.objectStore('t:burst').getAll()
+        values.onsuccess = () => {
+          const ids = new Set<number>()
+          keys.result.forEach((k, i) => {
+            const v = values.result[i] as unknown[]
+            if ((k as number[])[0] === 0) for (const rec of v as { id: number }[]) ids.add(rec.id)
+            else if ((v[1] as unknown[]).length === 0) ids.delete(v[0] as number)
+            else ids.add(v[0] as number)
+          })
+          resolve([...ids].sort((a, b) => a - b))
           req.result.close()
         }
         keys.onerror = () => reject(new Error(String(keys.error)))

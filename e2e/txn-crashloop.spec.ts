@@ -33,11 +33,26 @@ async function state(page: Page, name: string): Promise<State> {
       req.onsuccess = () => {
         const idb = req.result
         const tx = idb.transaction(['t:debit', 't:credit'], 'readonly')
-        const d = tx.objectStore('t:debit').getAll()
-        const c = tx.objectStore('t:credit').getAll()
+        // A disc_copies store's image (src/storage/disc-image.ts): snapshot chunks [0, n], then deltas [1, id].
+        const read = (t: string): { keys: IDBRequest<IDBValidKey[]>; values: IDBRequest<unknown[]> } => ({
+          keys: tx.objectStore(t).getAllKeys(),
+          values: tx.objectStore(t).getAll(),
+        })
+        const decode = (r: { keys: IDBRequest<IDBValidKey[]>; values: IDBRequest<unknown[]> }): Row[] => {
+          const rows = new Map<number, Row>()
+          r.keys.result.forEach((k, i) => {
+            const v = r.values.result[i] as unknown[]
+            if ((k as number[])[0] === 0) for (const rec of v as Row[]) rows.set(rec.id, rec)
+            else if ((v[1] as Row[]).length === 0) rows.delete(v[0] as number)
+            else rows.set(v[0] as number, (v[1] as Row[])[0] as Row)
+          })
+          return [...rows.values()].sort((a, b) => a.id - b.id)
+        }
+        const d = read('t:debit')
+        const c = read('t:credit')
         tx.oncomplete = () => {
           idb.close()
-          resolve({ debit: d.result as Row[], credit: c.result as Row[] })
+          resolve({ debit: decode(d), credit: decode(c) })
         }
         tx.onerror = () => reject(new Error(String(tx.error)))
       }

@@ -92,9 +92,10 @@ export interface Store {
   entries(query: Query | undefined, direction: Direction, count: number): Promise<{ key: StoreKey; value: unknown }[]>
   /**
    * Every value in key order, `chunk` at a time, to `onRows`; the next chunk is requested before
-   * the current one is handed over, so the backend reads while the caller works.
+   * the current one is handed over, so the backend reads while the caller works. `range`: only
+   * the values within it (a {@link KeyRange}; absent: the whole store).
    */
-  readChunks(chunk: number, onRows: (rows: unknown[]) => void): Promise<void>
+  readChunks(chunk: number, onRows: (rows: unknown[]) => void, range?: KeyRange): Promise<void>
   /** True when the store has index `name`. */
   hasIndex(name: string): boolean
   /** The values whose indexed attribute (index `index`) equals `key`, in primary-key order. */

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { BackendFactory, BackendTx, Direction, Durability, Mode, Query, StorageBackend, Store, StoreKey, UpgradeTx } from './backend.js'
+import type { BackendFactory, BackendTx, Direction, Durability, KeyRange, Mode, Query, StorageBackend, Store, StoreKey, UpgradeTx } from './backend.js'
 
 /** The operations of a {@link Store} a rule can pick. */
 export type FaultOp = 'get' | 'getAll' | 'getAllKeys' | 'count' | 'edgeKey' | 'entries' | 'readChunks' | 'indexGetAll' | 'put' | 'add' | 'delete' | 'clear'
@@ -226,8 +226,8 @@ class FaultyStore implements Store {
   entries(query: Query | undefined, direction: Direction, count: number): Promise<{ key: StoreKey; value: unknown }[]> {
     return this.tx.run(this.name, 'entries', (s) => s.entries(query, direction, count))
   }
-  readChunks(chunk: number, onRows: (rows: unknown[]) => void): Promise<void> {
-    return this.tx.run(this.name, 'readChunks', (s) => s.readChunks(chunk, onRows))
+  readChunks(chunk: number, onRows: (rows: unknown[]) => void, range?: KeyRange): Promise<void> {
+    return this.tx.run(this.name, 'readChunks', (s) => s.readChunks(chunk, onRows, range))
   }
   hasIndex(name: string): boolean {
     return this.tx.inner.store(this.name).hasIndex(name)

@@ -234,14 +234,15 @@ class IdbStore implements Store {
     }
     return out
   }
-  readChunks(chunk: number, onRows: (rows: unknown[]) => void): Promise<void> {
+  readChunks(chunk: number, onRows: (rows: unknown[]) => void, within?: KeyRange): Promise<void> {
     const store = unwrap(this.s)
+    const first = toIdb(within) as IDBKeyRange | undefined
     return new Promise((resolve, reject) => {
       const fail = (req: IDBRequest): void => {
         reject(req.error ?? new DOMException('read failed', 'UnknownError'))
       }
       const next = (after: IDBValidKey | undefined): void => {
-        const range = after === undefined ? undefined : IDBKeyRange.lowerBound(after, true)
+        const range = after === undefined ? first : within?.upper !== undefined ? IDBKeyRange.bound(after, within.upper, true, within.upperOpen) : IDBKeyRange.lowerBound(after, true)
         // The keys tell where the next chunk starts: it is requested as soon as they are in,
         // before this chunk's rows are handed over.
         const keys = store.getAllKeys(range, chunk)

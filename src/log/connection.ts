@@ -1,7 +1,7 @@
 /**
  * The node's on-disc format: its stores, their keys and values, and the format version.
  *
- * On-disc format, version 4 (`FORMAT`), database `webnesia:<name>`:
+ * On-disc format, version 5 (`FORMAT`), database `webnesia:<name>`:
  *
  *     ┌──────────┬───────────────────────┬──────────────────────────────────────────────┐
  *     │ store    │ key                   │ value                                        │
@@ -18,7 +18,11 @@
  *     │          │                       │  'dumped' are never truncated)                │
  *     │ tabs     │ tab id                │ { applied: LSN, at: ms } (log truncation)     │
  *     │ ydoc     │ auto-increment        │ a Yjs update of the replication document      │
- *     │ t:<tab>  │ key (set, ordered_set)│ the record                                    │
+ *     │ t:<tab>  │ disc_copies:          │ (storage/disc-image.ts)                       │
+ *     │          │ [0, n]                │ snapshot chunk n: an array of records         │
+ *     │          │ [1, key]              │ delta: [key, the key's records] ([]: deleted) │
+ *     │          │ disc_only_copies:     │                                               │
+ *     │          │ key (set, ordered_set)│ the record                                    │
  *     │          │ [key, canonical(rec)] │ the record (bag: one row per record)          │
  *     │          │  + one IDB index per indexed attribute on disc_only_copies tables     │
  *     └──────────┴───────────────────────┴──────────────────────────────────────────────┘
@@ -39,10 +43,11 @@ export { Connection, idbName } from '../backend/idb.js'
 export type { IdbUpgradeTx } from '../backend/idb.js'
 
 /**
- * Version of the on-disc format. 4: disc_copies stores lag the log (log/dumper.ts, `dumped`);
+ * Version of the on-disc format. 5: a disc_copies store holds snapshot chunks and deltas
+ * (storage/disc-image.ts); 4: disc_copies stores lag the log (log/dumper.ts, `dumped`);
  * 3: log records keyed by their first LSN; 2: by their last, with `meta.lsn`.
  */
-export const FORMAT = 4
+export const FORMAT = 5
 export const META = 'meta'
 export const SCHEMA = 'schema'
 export const LOG = 'log'

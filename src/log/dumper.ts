@@ -9,6 +9,10 @@
  * table files it dumps it to). disc_only_copies stores, which every read goes to, are still
  * written by the commit itself.
  *
+ * A disc_copies store is an image (storage/disc-image.ts): snapshot chunks plus one delta row per
+ * key the dumper wrote since; a background dump rewrites a table's snapshot from the tab's memory
+ * instead of writing its deltas once they pass a fraction of the table ({@link DumpPlan.compact}).
+ *
  * `meta.dumped` is the LSN up to which every disc_copies store reflects the log. The log keeps
  * every entry after it (truncation never cuts past it), so the stores plus the entries after
  * `dumped` are always the whole disc state of the node. A dump applies those entries to the
@@ -32,7 +36,8 @@ import type { BackendTx } from '../backend/backend.js'
 import { fire } from '../backend/requests.js'
 import { WebnesiaError } from '../errors.js'
 import { storeName, type TableDef } from '../schema/table-def.js'
-import { writeChange } from '../storage/idb-table.js'
+import { writeDelta, writeSnapshot } from '../storage/disc-image.js'
+import type { Rec } from '../storage/record.js'
 import { LOG, META, SCHEMA } from './connection.js'
 import { readLog, type LogEntry } from './entry.js'
 
@@ -68,6 +73,12 @@ export interface DumpPlan {
   readonly upTo: number
   readonly entries: readonly LogEntry[]
   readonly defs: ReadonlyMap<string, TableDef>
+  /**
+   * The tables whose snapshot to rewrite (storage/disc-image.ts), each with its records as of
+   * `upTo`: asked for once the stores are known to be at or below `upTo`, synchronously before
+   * anything is written (a tab's memory, which must then be at `upTo`; the map may be empty).
+   */
+  readonly compact?: () => ReadonlyMap<string, Iterable<{ readonly recs: readonly Rec[] }>>
 }
 
 /** The object stores a plan writes. */
@@ -99,22 +110,24 @@ export async function planFromLog(tx: BackendTx): Promise<DumpPlan> {
  */
 export async function applyDump(tx: BackendTx, plan: DumpPlan): Promise<number> {
   const dumped = await dumpedLsn(tx)
-  if (dumped >= plan.upTo) return dumped
+  if (dumped > plan.upTo || (dumped === plan.upTo && !plan.compact)) return dumped
   if (dumped < plan.from) {
     throw new WebnesiaError('storage', `a dump of the entries after ${String(plan.from)} found the stores at ${String(dumped)}`)
   }
+  const snapshots = plan.compact?.() ?? new Map<string, Iterable<{ readonly recs: readonly Rec[] }>>()
   for (const entry of plan.entries) {
     if (entry.lsn <= dumped || entry.lsn > plan.upTo) continue
     for (const op of entry.ops) {
       if (op.k === 'schema') throw new WebnesiaError('storage', `schema entry ${String(entry.lsn)} after the dump at ${String(dumped)}`)
       const def = plan.defs.get(op.t)
-      if (!def) continue
+      if (!def || snapshots.has(op.t)) continue
       const store = tx.store(storeName(def))
       if (op.k === 'clear') fire(store.clear())
-      else writeChange(store, def, op)
+      else writeDelta(store, op)
     }
   }
-  fire(tx.store(META).put(plan.upTo, DUMPED))
+  for (const [table, slots] of snapshots) writeSnapshot(tx.store(storeName({ name: table })), slots)
+  if (dumped < plan.upTo) fire(tx.store(META).put(plan.upTo, DUMPED))
   return plan.upTo
 }
 

@@ -8,7 +8,12 @@
 import type { BackendTx } from '../backend/backend.js'
 import { fire } from '../backend/requests.js'
 import { WebnesiaError } from '../errors.js'
-import { FORMAT, LOG, META } from './connection.js'
+import type { TableDef } from '../schema/table-def.js'
+import { storeName } from '../schema/table-def.js'
+import { writeSnapshot } from '../storage/disc-image.js'
+import { groupRows } from '../storage/idb-table.js'
+import type { Rec } from '../storage/record.js'
+import { FORMAT, LOG, META, SCHEMA } from './connection.js'
 import { DUMPED } from './dumper.js'
 import { lastLogLsn, logKey, type LogRecord } from './entry.js'
 
@@ -39,7 +44,9 @@ export async function currentLsn(tx: BackendTx): Promise<number> {
 
 /**
  * Brings a database of an older format to {@link FORMAT}: format 2 log records are re-keyed by
- * their first LSN, and the stores of formats 2 and 3 (written by every commit) hold the whole log.
+ * their first LSN, the stores of formats 2 and 3 (written by every commit) hold the whole log, and
+ * the disc_copies stores of formats 2 to 4 (one row per record) become snapshots
+ * (storage/disc-image.ts), in the same transaction.
  */
 async function migrate(tx: BackendTx, format: number): Promise<void> {
   const meta = tx.store(META)
@@ -55,7 +62,18 @@ async function migrate(tx: BackendTx, format: number): Promise<void> {
     }
     for (const rec of moved) fire(log.put(rec, logKey(rec)))
   }
-  const stored = ((await meta.get('lsn')) as number | undefined) ?? 0
-  fire(meta.put(Math.max(stored, await lastLogLsn(log)), DUMPED))
+  if (format < 4) {
+    const stored = ((await meta.get('lsn')) as number | undefined) ?? 0
+    fire(meta.put(Math.max(stored, await lastLogLsn(log)), DUMPED))
+  }
+  if (format < 5) {
+    for (const def of (await tx.store(SCHEMA).getAll()) as TableDef[]) {
+      if (def.storage !== 'disc_copies') continue
+      const store = tx.store(storeName(def))
+      const slots: { recs: readonly Rec[] }[] = []
+      groupRows(def, await store.getAll(), (_key, recs) => slots.push({ recs }))
+      writeSnapshot(store, slots)
+    }
+  }
   fire(meta.put(FORMAT, 'format'))
 }

@@ -5,7 +5,7 @@
  * State machine of a tab's copy of the node:
  *
  *     open ──► load (one transaction: dumps the log into the disc_copies stores, reads meta,
- *                    schema and those stores; registers the tab)
+ *                    schema and those stores' images, storage/disc-image.ts; registers the tab)
  *          ──► running: applied = LSN of the last entry reflected in memory
  *                 ▲  catch-up: read log entries > applied, apply in order
  *                 │  gap (entries truncated while this tab was frozen) ──► reload
@@ -28,7 +28,7 @@ import { readLog, type LogEntry } from '../log/entry.js'
 import { currentLsn } from '../log/format.js'
 import { type Catalog } from '../schema/catalog.js'
 import { storeName, type TableDef } from '../schema/table-def.js'
-import { readStore } from '../storage/idb-table.js'
+import { readImage } from '../storage/disc-image.js'
 import { adoptRecord, type Intent, type Rec } from '../storage/record.js'
 import { newId } from '../util/ids.js'
 import type { NodeHooks } from './hooks.js'
@@ -96,13 +96,15 @@ export class Applier {
     // The disc_copies tables, read in chunks and built into memory while the backend reads on.
     const reads: Promise<void>[] = []
     for (const def of defs) {
-      const mem = def.storage === 'disc_copies' ? fresh.get(def.name).mem : null
+      const rt = fresh.get(def.name)
+      const mem = def.storage === 'disc_copies' ? rt.mem : null
       if (!mem) continue
       reads.push(
-        readStore(tx.store(storeName(def)), def, (key, recs) => {
+        readImage(tx.store(storeName(def)), def, (key, recs) => {
           mem.apply({ key, old: [], recs }, 0)
-        }).then(() => {
+        }).then((deltas) => {
           mem.version = lsn
+          rt.imageDeltas = deltas
         }),
       )
     }

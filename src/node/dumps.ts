@@ -16,7 +16,9 @@ import { META } from '../log/connection.js'
 import { applyDump, discWrites, DUMP_THRESHOLD, planStores, type DumpPlan } from '../log/dumper.js'
 import type { LogEntry } from '../log/entry.js'
 import type { Catalog } from '../schema/catalog.js'
-import type { TableDef } from '../schema/table-def.js'
+import { storeName, type TableDef } from '../schema/table-def.js'
+import { compactionDue } from '../storage/disc-image.js'
+import type { Rec } from '../storage/record.js'
 import type { Applier } from './applier.js'
 
 /** This tab's dump bookkeeping and schedule. */
@@ -51,9 +53,14 @@ export class DumpSchedule {
   /** Hook: an entry was applied. */
   applied(entry: LogEntry): void {
     if (entry.ops.some((op) => op.k === 'schema')) {
-      // A schema change dumped every entry before it, and holds itself in the stores.
+      // A schema change dumped every entry before it, and holds itself in the stores (a table it
+      // rewrote, with a `clear`, has a fresh snapshot).
       this.pending = []
       this.pendingFrom = entry.lsn
+      for (const op of entry.ops) {
+        const rt = op.k === 'clear' ? this.catalog.tables.get(op.t) : undefined
+        if (rt) rt.imageDeltas = 0
+      }
       return
     }
     const n = discWrites(entry, (t) => this.catalog.tables.get(t)?.def.storage === 'disc_copies')
@@ -63,9 +70,12 @@ export class DumpSchedule {
     }
   }
 
-  /** True when this tab's own commits wrote keys no dump has taken yet, or a dump runs. */
+  /**
+   * True when this tab's own commits wrote keys no dump has taken yet, a dump runs, or a table's
+   * image is due a new snapshot (a closing tab leaves the next load a compact image).
+   */
   get owed(): boolean {
-    return this.undumped > 0 || this.dumping !== null
+    return this.undumped > 0 || this.dumping !== null || this.compactionsDue(deltaWrites(this.pending)).length > 0
   }
 
   /**
@@ -129,13 +139,37 @@ export class DumpSchedule {
     const run = async (): Promise<number> => {
       this.undumped = 0
       const upTo = this.applier.applied
-      if (upTo <= this.pendingFrom) return this.pendingFrom
+      const entries = this.pending.slice()
+      const writes = deltaWrites(entries)
+      const due = this.compactionsDue(writes)
+      if (upTo <= this.pendingFrom && due.length === 0) return this.pendingFrom
       const defs = new Map<string, TableDef>()
       for (const rt of this.catalog.tables.values()) if (rt.def.storage === 'disc_copies') defs.set(rt.def.name, rt.def)
-      const plan: DumpPlan = { from: this.pendingFrom, upTo, entries: this.pending.slice(), defs }
-      const tx = await this.backend.transaction([META, ...planStores(plan)], 'readwrite', 'strict')
+      let compacted: ReadonlySet<string> = new Set()
+      const compact = (): ReadonlyMap<string, Iterable<{ readonly recs: readonly Rec[] }>> => {
+        const out = new Map<string, Iterable<{ readonly recs: readonly Rec[] }>>()
+        // The snapshot is this tab's memory, which must be at `upTo` (else the next dump does it).
+        if (this.applier.applied !== upTo) return out
+        for (const t of due) {
+          const mem = this.catalog.tables.get(t)?.mem
+          if (mem && defs.has(t)) out.set(t, mem.slots())
+        }
+        compacted = new Set(out.keys())
+        return out
+      }
+      const plan: DumpPlan = { from: this.pendingFrom, upTo, entries, defs, ...(due.length > 0 ? { compact } : {}) }
+      const stores = new Set([META, ...planStores(plan), ...due.map((t) => storeName({ name: t }))])
+      const tx = await this.backend.transaction([...stores], 'readwrite', 'strict')
       const dumped = await applyDump(tx, plan)
       await tx.done
+      for (const [t, n] of writes) {
+        const rt = this.catalog.tables.get(t)
+        if (rt) rt.imageDeltas = compacted.has(t) ? 0 : rt.imageDeltas + n
+      }
+      for (const t of compacted) {
+        const rt = this.catalog.tables.get(t)
+        if (rt) rt.imageDeltas = 0
+      }
       this.dumpedTo(dumped)
       return dumped
     }
@@ -153,6 +187,19 @@ export class DumpSchedule {
     return p
   }
 
+  /**
+   * The disc_copies tables whose image is due a new snapshot (storage/disc-image.ts) once this
+   * dump's `writes` are in: rewritten from memory in the dump's transaction.
+   */
+  private compactionsDue(writes: ReadonlyMap<string, number>): string[] {
+    const out: string[] = []
+    for (const rt of this.catalog.tables.values()) {
+      if (rt.def.storage !== 'disc_copies' || !rt.mem) continue
+      if (compactionDue(rt.imageDeltas + (writes.get(rt.def.name) ?? 0), rt.mem.size)) out.push(rt.def.name)
+    }
+    return out
+  }
+
   /** The stores reflect every entry up to `dumped`: this tab need not keep them for a dump. */
   dumpedTo(dumped: number): void {
     if (dumped <= this.pendingFrom) return
@@ -161,4 +208,11 @@ export class DumpSchedule {
     while (i < this.pending.length && (this.pending[i] as LogEntry).lsn <= dumped) i++
     if (i > 0) this.pending = this.pending.slice(i)
   }
+}
+
+/** Per table, the deltas a dump of `entries` writes (at most: one per key op). */
+function deltaWrites(entries: readonly LogEntry[]): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const e of entries) for (const op of e.ops) if (op.k === 'put') out.set(op.t, (out.get(op.t) ?? 0) + 1)
+  return out
 }

@@ -26,6 +26,11 @@ export class TableRuntime {
   loadedAt: number
   /** Record count of a disc_only copy (kept from the log; memory copies count themselves). */
   discCount = 0
+  /**
+   * About how many deltas the image of a disc_copies table holds (storage/disc-image.ts): read at
+   * load, counted by this tab's dumps, zero after a snapshot. Only decides when to rewrite it.
+   */
+  imageDeltas = 0
 
   constructor(def: TableDef, backend: StorageBackend, lsn: number) {
     this.def = def

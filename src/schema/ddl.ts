@@ -19,6 +19,7 @@ import { LOG, META, SCHEMA } from '../log/connection.js'
 import { DUMPED, dumpLog } from '../log/dumper.js'
 import { newId, readLog, type LogEntry, type LogOp } from '../log/entry.js'
 import { currentLsn, GapError, type LocalNode } from '../node.js'
+import { imageSlots, writeSnapshot } from '../storage/disc-image.js'
 import { groupRows, writeChange } from '../storage/idb-table.js'
 import { applyIntent, exportRecord, importRecord, keyOf, type Rec } from '../storage/record.js'
 import { compareKeys, KeyMap, type Key } from '../storage/term.js'
@@ -79,6 +80,24 @@ function exists(table: string, current: TableDef | undefined): TableDef {
 
 function store(tx: UpgradeTx, def: TableDef): Store {
   return tx.store(storeName(def))
+}
+
+/** Every key's records of a disc table's store (a disc_copies image, or one row per record). */
+async function readTable(tx: UpgradeTx, def: TableDef): Promise<{ key: Key; recs: readonly Rec[] }[]> {
+  if (def.storage === 'disc_copies') return imageSlots(store(tx, def), def)
+  const out: { key: Key; recs: readonly Rec[] }[] = []
+  groupRows(def, await store(tx, def).getAll(), (key, recs) => out.push({ key, recs }))
+  return out
+}
+
+/** Replaces a disc table's store contents with these keys' records. */
+function writeTable(s: Store, def: TableDef, slots: Iterable<{ key: Key; recs: readonly Rec[] }>): void {
+  if (def.storage === 'disc_copies') {
+    writeSnapshot(s, slots)
+    return
+  }
+  fire(s.clear())
+  for (const { key, recs } of slots) writeChange(s, def, { key, old: [], recs })
 }
 
 /** `createTable`. */
@@ -175,7 +194,7 @@ export async function transformTable(
     if (def.storage === 'ram_copies') {
       if (rt?.mem) for (const s of rt.mem.slots()) old.push(...s.recs)
     } else {
-      groupRows(def, await store(tx, def).getAll(), (_k, recs) => old.push(...recs))
+      for (const s of await readTable(tx, def)) old.push(...s.recs)
     }
     const bag = nd.type === 'bag'
     const next = new KeyMap<{ key: Key; recs: readonly Rec[] }>()
@@ -200,8 +219,7 @@ export async function transformTable(
     if (def.storage !== 'ram_copies') {
       const s = store(tx, def)
       if (def.storage === 'disc_only_copies') for (const a of def.index) if (!index.includes(a)) tx.deleteIndex(storeName(def), a)
-      fire(s.clear())
-      for (const { key, recs } of next.values()) writeChange(s, nd, { key, old: [], recs })
+      writeTable(s, nd, next.values())
     }
     for (const { key, recs } of next.values()) ops.push({ k: 'put', t: name, key, old: [], recs, i: [] })
     return ops
@@ -275,14 +293,13 @@ export async function changeStorage(node: LocalNode, name: string, storage: Tabl
       const rt = node.catalog.tables.get(name)
       if (rt?.mem) for (const s of rt.mem.slots()) recs.set(s.key, { key: s.key, recs: s.recs })
     } else {
-      groupRows(def, await store(tx, def).getAll(), (key, rs) => recs.set(key, { key, recs: rs }))
+      for (const slot of await readTable(tx, def)) recs.set(slot.key, slot)
       tx.deleteStore(storeName(def))
     }
     if (storage !== 'ram_copies') {
       tx.createStore(storeName(nd))
       if (storage === 'disc_only_copies') for (const a of nd.index) tx.createIndex(storeName(nd), a)
-      const s = store(tx, nd)
-      for (const { key, recs: rs } of recs.values()) writeChange(s, nd, { key, old: [], recs: rs })
+      writeTable(store(tx, nd), nd, recs.values())
     }
     const ops: LogOp[] = [...update(tx, nd), { k: 'clear', t: name, quiet: true }]
     for (const { key, recs: rs } of recs.values()) ops.push({ k: 'put', t: name, key, old: [], recs: rs, i: [] })

@@ -1,8 +1,8 @@
 /**
  * A table copy in durable storage (the backend: backend/backend.ts, IndexedDB in a browser): the
- * disc half of disc_copies (written by the log dumper, log/dumper.ts, and read when a tab loads)
- * and the whole of disc_only_copies (written by each commit; every read goes to the backend,
- * nothing is held in memory).
+ * whole of disc_only_copies (written by each commit; every read goes to the backend, nothing is
+ * held in memory). The disc half of disc_copies is an image of snapshot chunks and deltas
+ * (storage/disc-image.ts); formats before 5 kept it in this layout (log/format.ts converts it).
  *
  * Layout of the store `t:<table>` (see log/connection.ts): set and ordered_set tables store
  * each record under its key; bag tables store each record under `[key, canonical(record)]`, so a

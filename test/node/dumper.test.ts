@@ -10,6 +10,7 @@ import { Faults } from '../../src/backend/faults.js'
 import { idbBackend, IdbBackend } from '../../src/backend/idb.js'
 import { openDatabaseOn } from '../../src/open.js'
 import { applyDump, DUMP_THRESHOLD, planFromLog } from '../../src/log/dumper.js'
+import { imageRecords } from '../storage/image-rows.js'
 import { settle, tick, uniqueName } from './helpers.js'
 
 let dbs: Database[] = []
@@ -24,11 +25,18 @@ async function open(name: string): Promise<Database> {
   return db
 }
 
-/** The rows of a table's object store and `meta.dumped`, read with plain IndexedDB. */
+/** The records of a table's object store (its image decoded) and `meta.dumped`, read with plain IndexedDB. */
 async function raw(name: string, table: string): Promise<{ rows: unknown[]; dumped: unknown }> {
   const idb = await openDB(`webnesia:${name}`)
   try {
-    return { rows: await idb.getAll(`t:${table}`), dumped: await idb.get('meta', 'dumped') }
+    const def = (await idb.get('schema', table)) as { attributes: string[] }
+    const keys = await idb.getAllKeys(`t:${table}`)
+    const values = await idb.getAll(`t:${table}`)
+    const rows = imageRecords(
+      keys.map((key, i) => ({ key, value: values[i] as unknown })),
+      def.attributes[0] as string,
+    )
+    return { rows, dumped: await idb.get('meta', 'dumped') }
   } finally {
     idb.close()
   }

@@ -25,7 +25,7 @@
 import { resolve, join } from 'node:path'
 import { DatabaseClosedError, WebnesiaError } from '../../errors.js'
 import { compareKeys } from '../../storage/term.js'
-import type { BackendFactory, BackendTx, Direction, Durability, Mode, Query, StorageBackend, Store, StoreKey, UpgradeTx } from '../backend.js'
+import type { BackendFactory, BackendTx, Direction, Durability, KeyRange, Mode, Query, StorageBackend, Store, StoreKey, UpgradeTx } from '../backend.js'
 import { NodeFiles } from './files.js'
 import { toSpec, type MemState, type Op } from './memory.js'
 
@@ -207,8 +207,8 @@ class FileStore implements Store {
   entries(query: Query | undefined, direction: Direction, count: number): Promise<{ key: StoreKey; value: unknown }[]> {
     return this.rows((s) => take(s.scan(query === undefined ? undefined : toSpec(query), direction), count).map(([key, value]) => ({ key: structuredClone(key), value: structuredClone(value) })))
   }
-  async readChunks(chunk: number, onRows: (rows: unknown[]) => void): Promise<void> {
-    const all = await this.getAll()
+  async readChunks(chunk: number, onRows: (rows: unknown[]) => void, range?: KeyRange): Promise<void> {
+    const all = await this.getAll(range)
     for (let i = 0; ; i += chunk) {
       const rows = all.slice(i, i + chunk)
       onRows(rows)
