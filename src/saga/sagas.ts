@@ -13,8 +13,9 @@ import type { SagaDefinition } from './definition.js'
 import type { SagaHost } from './host.js'
 import type { SagaDb } from './log.js'
 import { Saga } from './saga.js'
+import type * as Engine from './engine.js'
 
-type EngineModule = typeof import('./engine.js')
+type EngineModule = typeof Engine
 
 /** One handle's saga declarations. */
 export class Sagas {
