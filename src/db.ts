@@ -12,12 +12,13 @@ import * as ddl from './schema/ddl.js'
 import { checkTableName } from './schema/table-def.js'
 import type { Session, JoinOptions } from './replication/session.js'
 import type { Replicator } from './replication/replicator.js'
-import { PrimaryTables } from './primary/primary.js'
+import type { PrimaryTables } from './primary/primary.js'
+import { checkSetPrimary, notReplicating } from './primary/args.js'
 import { setRemotePolicy, type RemotePolicy } from './replication/remote-policy.js'
 import type { StorageType } from './schema/table-def.js'
 import { defineSaga, type SagaOptions, type SagaStep } from './saga/definition.js'
-import { SagaHost } from './saga/host.js'
-import { Saga } from './saga/saga.js'
+import { Sagas } from './saga/sagas.js'
+import type { Saga } from './saga/saga.js'
 import { LiveQuery } from './live/live-query.js'
 import { observe } from './txn/observe.js'
 import { checkJoinOptions, checkStorage } from './db-args.js'
@@ -35,19 +36,14 @@ export type { ActivityFn }
  */
 export class Database extends DirtyOps {
   private session: Session | null = null
-  private sagaHost: SagaHost | null = null
+  private sagas: Sagas | null = null
   private es: EventStore | null = null
-  private readonly primary: PrimaryTables
+  /** Primary tables (src/primary/): loaded and made with replication, by the first `join`. */
+  private primary: PrimaryTables | null = null
 
   /** @internal Use {@link openDatabase}. */
   constructor(local: LocalNode) {
     super(local)
-    this.primary = new PrimaryTables({
-      node: local,
-      port: () => this.session?.replicator?.primary ?? null,
-      transaction: (fn, opts) => this.runner.run('transaction', fn, opts),
-      createTable: (name, opts) => this.createTable(name, opts),
-    })
   }
 
   /**
@@ -55,9 +51,9 @@ export class Database extends DirtyOps {
    * @throws Nothing: closing twice is a no-op
    */
   async close(): Promise<void> {
-    this.sagaHost?.close() // running sagas are abandoned as by a dead tab; the next tab resumes them
+    this.sagas?.close() // running sagas are abandoned as by a dead tab; the next tab resumes them
     this.es?.stop()
-    this.primary.close()
+    this.primary?.close()
     await this.session?.leave().catch(() => undefined)
     this.session = null
     this.local.subs.applied.close(this.local.applied)
@@ -85,8 +81,17 @@ export class Database extends DirtyOps {
       if (this.session) throw new WebnesiaError('already_exists', 'join: this tab has joined already (leave first)')
       // Loaded on the first join only: an app that never joins does not ship yjs / y-webrtc / lib0
       // in its main chunk (bundlers split a dynamic import into a chunk of its own).
-      const { Session } = await import('./replication/session.js')
+      const [{ Session }, { PrimaryTables }] = await Promise.all([import('./replication/session.js'), import('./primary/primary.js')])
       if (this.session) throw new WebnesiaError('already_exists', 'join: this tab has joined already (leave first)')
+      this.local.check()
+      // Primary tables route commits and answer peers only while this tab replicates: made here,
+      // before the first frame can arrive, and kept until close (as the queue of writes is).
+      this.primary ??= new PrimaryTables({
+        node: this.local,
+        port: () => this.session?.replicator?.primary ?? null,
+        transaction: (fn, opts) => this.runner.run('transaction', fn, opts),
+        createTable: (name, opts) => this.createTable(name, opts),
+      })
       const session = new Session(this.local, this.committer, opts)
       this.session = session
       try {
@@ -224,8 +229,8 @@ export class Database extends DirtyOps {
   saga<I = unknown>(name: string, steps: readonly SagaStep<I>[], options?: SagaOptions): Saga<I> {
     this.local.check()
     const def = defineSaga<I>(name, steps, options)
-    this.sagaHost ??= new SagaHost(this, (ev) => this.local.systemEvent(ev))
-    return new Saga<I>(this.sagaHost, def)
+    this.sagas ??= new Sagas(this, (ev) => this.local.systemEvent(ev))
+    return this.sagas.declare(def)
   }
 
   // ---- live queries ----
@@ -303,14 +308,18 @@ export class Database extends DirtyOps {
    */
   setPrimary(table: string, node: string): Promise<void> {
     return this.guard(() => {
-      this.primary.setPrimary(table, node)
+      if (this.primary) this.primary.setPrimary(table, node)
+      else {
+        checkSetPrimary(this.local, table, node)
+        notReplicating() // no join yet: no replication document to write the role into
+      }
       return Promise.resolve()
     })
   }
 
   /** @internal */
   protected primaryInfo(name: string, item: 'primary' | 'lastSync'): unknown {
-    return this.primary.info(name, item)
+    return this.primary?.info(name, item)
   }
 }
 

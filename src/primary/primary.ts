@@ -25,8 +25,8 @@
 import { PrimaryUnavailableError, TransactionAbortedError, WebnesiaError } from '../errors.js'
 import type { PrimaryPort, PrimaryService } from '../replication/primary-link.js'
 import { setPrimaryService } from '../replication/primary-link.js'
-import { checkTableName } from '../schema/table-def.js'
 import { setCommitRoute, type RoutedCommit, type RouteOutcome } from '../txn/route.js'
+import { checkSetPrimary, notReplicating } from './args.js'
 import { buildRequest, newRid, Requests } from './forward.js'
 import { PRIMARY_TIMEOUT_MS, type PrimaryHost } from './host.js'
 import type { PrimaryReply, PrimaryRequest } from './messages.js'
@@ -67,12 +67,9 @@ export class PrimaryTables implements PrimaryService {
    * PrimaryUnavailableError when `node` is neither this node nor connected, or holds no copy.
    */
   setPrimary(table: string, node: string): void {
-    checkTableName(table)
-    const def = this.host.node.catalog.get(table).def
-    if (typeof node !== 'string' || node.length === 0 || node.length > 200) throw new WebnesiaError('badarg', 'setPrimary: node must be a node id')
-    if (def.localContent) throw new WebnesiaError('not_supported', `setPrimary: ${table} is local content (not replicated)`)
+    checkSetPrimary(this.host.node, table, node)
     const port = this.host.port()
-    if (!port) throw new WebnesiaError('not_supported', 'setPrimary: this tab does not replicate (join a room first, in the replicating tab)')
+    if (!port) notReplicating()
     if (node !== port.self && !port.isUp(node)) throw new PrimaryUnavailableError(table, node, `setPrimary: node ${node} is not reachable`)
     const copies = this.host.node.hooks.service('copiesOf')?.(table)
     if (copies && !copies.has(node)) throw new PrimaryUnavailableError(table, node, `setPrimary: node ${node} holds no copy`)

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { DatabaseClosedError, WebnesiaError } from '../errors.js'
+import { DatabaseClosedError } from '../errors.js'
 import type { SystemEvent } from '../events/subscriptions.js'
 import { ensureTables, type SagaDb } from './log.js'
 import type { SagaRunner } from './runner.js'
@@ -20,7 +20,6 @@ export class SagaHost {
   readonly tab = `tab-${Math.random().toString(36).slice(2, 10)}`
   /** The runners of this tab, by saga id: a saga runs at most once per tab. */
   readonly running = new Map<string, SagaRunner>()
-  private readonly names = new Set<string>()
   private readonly closers = new Set<() => void>()
   private tables: Promise<void> | null = null
   closed = false
@@ -33,12 +32,6 @@ export class SagaHost {
     readonly db: SagaDb,
     readonly emit: (ev: SystemEvent) => void,
   ) {}
-
-  /** Reserves a definition name in this tab. @throws WebnesiaError `'already_exists'` when declared already */
-  declare(name: string): void {
-    if (this.names.has(name)) throw new WebnesiaError('already_exists', `saga ${JSON.stringify(name)} is declared in this tab already`)
-    this.names.add(name)
-  }
 
   /** Resolves once the saga tables exist (creating them the first time). */
   ready(): Promise<void> {

@@ -21,6 +21,7 @@ import { newId, readLog, type LogEntry, type LogOp } from '../log/entry.js'
 import { currentLsn, GapError, type LocalNode } from '../node.js'
 import { imageSlots, writeSnapshot } from '../storage/disc-image.js'
 import { groupRows, writeChange } from '../storage/idb-table.js'
+import { loadBTree } from '../storage/btree.js'
 import { applyIntent, exportRecord, importRecord, keyOf, type Rec } from '../storage/record.js'
 import { compareKeys, KeyMap, type Key } from '../storage/term.js'
 import { checkAttributes, checkIndexAttr, checkTableName, makeTableDef, storeName, type TableDef, type TableOptions } from './table-def.js'
@@ -104,6 +105,8 @@ function writeTable(s: Store, def: TableDef, slots: Iterable<{ key: Key; recs: r
 export async function createTable(node: LocalNode, name: string, opts: TableOptions): Promise<void> {
   const def = makeTableDef(name, opts, newId('ck-'))
   if (node.catalog.has(name)) throw new TableExistsError(name) // known here: no upgrade needed to say so
+  // An ordered_set's memory copy is a B+ tree from the start (storage/key-store.ts): load it first.
+  if (def.type === 'ordered_set' && def.storage !== 'disc_only_copies') await loadBTree()
   await schemaChange(node, name, async (tx, current) => {
     if (current) throw new TableExistsError(name)
     const sn = storeName(def)

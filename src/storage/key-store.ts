@@ -7,10 +7,17 @@
  * removed. Mnesia leaves the order of `set` tables unspecified; term order everywhere keeps the
  * memory copy, the IndexedDB copy and every tab in agreement.
  *
+ * `sorted-btree` is loaded with a dynamic `import()` (btree.ts, `loadBTree`) when the first
+ * `ordered_set` table appears, so an app without one does not ship it. A table that appears before
+ * it arrived (loaded from disc, or created by another tab) starts in a hash store, correct but
+ * with O(n log n) ordered walks after each change, and moves into a tree once the module is there
+ * ({@link OrderedKeyStore}); `createTable` waits for the module, so a table it creates is a tree
+ * from the start.
+ *
  * @module
  */
 import type { Rec } from './record.js'
-import { BTree, type BTreeType } from './btree.js'
+import { loadBTree, loadedBTree, type BTreeCtor, type BTreeType } from './btree.js'
 import { compareKeys, KeyMap, type Key } from './term.js'
 
 /** The records stored under one key, and the LSN of the commit that last changed them. */
@@ -127,7 +134,11 @@ export class HashKeyStore implements KeyStore {
 
 /** B+ tree key store (ordered_set). */
 export class TreeKeyStore implements KeyStore {
-  private readonly tree: BTreeType<Key, Slot> = new BTree<Key, Slot>(undefined, compareKeys)
+  private readonly tree: BTreeType<Key, Slot>
+
+  constructor(BTree: BTreeCtor) {
+    this.tree = new BTree<Key, Slot>(undefined, compareKeys)
+  }
 
   get size(): number {
     return this.tree.size
@@ -181,5 +192,83 @@ export class TreeKeyStore implements KeyStore {
   }
   prev(key: Key): Key | undefined {
     return this.tree.nextLowerPair(key)?.[0]
+  }
+}
+
+/**
+ * The key store of an `ordered_set`: a {@link TreeKeyStore}, or a {@link HashKeyStore} until
+ * `sorted-btree` is loaded, its slots then moved into a tree (same slot objects, same order).
+ * A walk begun in the hash store reads each key's slot from the current store, so it sees the
+ * changes made after the move as a hash walk would.
+ */
+export class OrderedKeyStore implements KeyStore {
+  private store: KeyStore
+
+  constructor() {
+    const BTree = loadedBTree()
+    if (BTree) {
+      this.store = new TreeKeyStore(BTree)
+    } else {
+      this.store = new HashKeyStore()
+      loadBTree().then(
+        (ctor) => this.promote(ctor),
+        () => undefined, // not loadable (offline, no cache): the hash store stays, correct and slower
+      )
+    }
+  }
+
+  /** True once the keys live in a B+ tree. */
+  get isTree(): boolean {
+    return this.store instanceof TreeKeyStore
+  }
+  private promote(BTree: BTreeCtor): void {
+    if (this.isTree) return
+    const tree = new TreeKeyStore(BTree)
+    for (const s of this.store.values()) tree.set(s)
+    this.store = tree
+  }
+
+  get size(): number {
+    return this.store.size
+  }
+  get(key: Key): Slot | undefined {
+    return this.store.get(key)
+  }
+  set(slot: Slot): void {
+    this.store.set(slot)
+  }
+  delete(key: Key): void {
+    this.store.delete(key)
+  }
+  clear(): void {
+    this.store.clear()
+  }
+  values(): IterableIterator<Slot> {
+    return this.isTree ? this.store.values() : this.current(this.store, this.store.values())
+  }
+  walk(bounds: Bounds, reverse: boolean): IterableIterator<Slot> {
+    return this.isTree ? this.store.walk(bounds, reverse) : this.current(this.store, this.store.walk(bounds, reverse))
+  }
+  /** Slots of `it` (over `from`), read from the store in use now (it may have moved into a tree). */
+  private *current(from: KeyStore, it: IterableIterator<Slot>): IterableIterator<Slot> {
+    for (const s of it) {
+      if (this.store === from) yield s
+      else {
+        const now = this.store.get(s.key)
+        if (now) yield now
+      }
+    }
+  }
+  first(): Key | undefined {
+    return this.store.first()
+  }
+  last(): Key | undefined {
+    return this.store.last()
+  }
+  next(key: Key): Key | undefined {
+    return this.store.next(key)
+  }
+  prev(key: Key): Key | undefined {
+    return this.store.prev(key)
   }
 }

@@ -13,7 +13,7 @@
  * @module
  */
 import type { TableDef } from '../schema/table-def.js'
-import { HashKeyStore, TreeKeyStore, type Bounds, type KeyStore, type Slot } from './key-store.js'
+import { HashKeyStore, OrderedKeyStore, type Bounds, type KeyStore, type Slot } from './key-store.js'
 import type { KeyChange, TableReader } from './reader.js'
 import { hasMutableLeaves, type Rec } from './record.js'
 import { canonical, compareKeys, KeyMap, type Key } from './term.js'
@@ -81,7 +81,7 @@ export class MemoryTable implements TableReader {
   mutableLeaves = false
 
   constructor(readonly def: TableDef) {
-    this.store = def.type === 'ordered_set' ? new TreeKeyStore() : new HashKeyStore()
+    this.store = def.type === 'ordered_set' ? new OrderedKeyStore() : new HashKeyStore()
     for (const attr of def.index) this.addIndex(attr)
   }
 

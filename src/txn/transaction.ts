@@ -8,9 +8,8 @@
  * @module
  */
 import { WebnesiaError, rejected, safeString } from '../errors.js'
-import { compileMatchSpec } from '../query/match-spec.js'
-import { compilePattern } from '../query/pattern.js'
-import { collect, runQuery, SelectContinuation, type RecordSource } from '../query/executor.js'
+import type { RecordSource, SelectContinuation } from '../query/executor.js'
+import { loadedQueries, loadQueries } from '../query/load.js'
 import type { TableRuntime } from '../schema/catalog.js'
 import { checkIndexAttr } from '../schema/table-def.js'
 import { checkValue, exportPlainRecords, exportRecord, exportRecords, importRecord, keyOf } from '../storage/record.js'
@@ -118,8 +117,9 @@ export class Transaction {
    * (`'badarg'`) for a malformed pattern
    */
   async matchObject<T extends Row = Row>(tab: string, pattern: Row): Promise<T[]> {
-    const rt = this.table(tab)
-    return (await collect(this.access, rt, compilePattern(rt.def, pattern))) as T[]
+    this.table(tab)
+    const q = loadedQueries() ?? (await loadQueries())
+    return (await q.matchObject(this.access, this.table(tab), pattern)) as T[]
   }
 
   /**
@@ -131,11 +131,9 @@ export class Transaction {
   select<T = unknown>(tab: string, spec: unknown): Promise<T[]>
   select<T = unknown>(tab: string, spec: unknown, n: number): Promise<SelectChunk<T> | null>
   async select(tab: string, spec: unknown, n?: number): Promise<unknown[] | SelectChunk | null> {
-    const rt = this.table(tab)
-    const matcher = compileMatchSpec(rt.def, spec)
-    if (n === undefined) return collect(this.access, rt, matcher)
-    if (!Number.isInteger(n) || n < 1) throw new WebnesiaError('badarg', `select chunk size must be a positive integer, got ${safeString(n)}`)
-    return new SelectContinuation(runQuery(this.access, rt, matcher, n), n, this.access).chunk()
+    this.table(tab)
+    const q = loadedQueries() ?? (await loadQueries())
+    return q.select(this.access, this.table(tab), spec, n)
   }
 
   /**
@@ -145,7 +143,8 @@ export class Transaction {
    */
   async selectContinue<T = unknown>(cont: SelectContinuation): Promise<SelectChunk<T> | null> {
     this.table0()
-    if (!SelectContinuation.isGenuine(cont) || !this.owns(cont.owner)) {
+    // No continuation exists before the query operations are loaded (a select made it).
+    if (!loadedQueries()?.SelectContinuation.isGenuine(cont) || !this.owns(cont.owner)) {
       throw new WebnesiaError('badarg', 'not a continuation of this context')
     }
     return (await cont.chunk()) as SelectChunk<T> | null
@@ -172,13 +171,9 @@ export class Transaction {
    * malformed pattern
    */
   async indexMatchObject<T extends Row = Row>(tab: string, pattern: Row, attr: string): Promise<T[]> {
-    const rt = this.table(tab)
-    checkIndexed(rt, attr)
-    const matcher = compilePattern(rt.def, pattern)
-    if (!matcher.clauses.every((c) => c.attrs.has(attr))) {
-      throw new WebnesiaError('badarg', `indexMatchObject: the pattern must bind ${attr} to a value`)
-    }
-    return (await collect(this.access, rt, matcher)) as T[]
+    checkIndexed(this.table(tab), attr)
+    const q = loadedQueries() ?? (await loadQueries())
+    return (await q.indexMatchObject(this.access, this.table(tab), pattern, attr)) as T[]
   }
 
   /**

@@ -7,8 +7,12 @@
  * @module
  */
 import { KeyRange, type Direction, type Query, type StoreKey } from '../backend.js'
-import { BTree, type BTreeType } from '../../storage/btree.js'
+import BTreeImport from 'sorted-btree'
+import type { BTreeCtor, BTreeType } from '../../storage/btree.js'
 import { compareKeys, isValidKey } from '../../storage/term.js'
+
+// The file backend runs in Node only (loaded by open.ts on `dir`): a static import of the tree is fine.
+const BTree: BTreeCtor = (BTreeImport as unknown as { default?: BTreeCtor }).default ?? BTreeImport
 
 /** A logged change. */
 export type Op =
