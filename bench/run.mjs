@@ -6,7 +6,7 @@
  *
  * Options:
  *   --quick            fewer repetitions and smaller sizes (under 2 minutes)
- *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 SCALE MEM CHUNK REPL SYNC SAGA ES LIVE NODE)
+ *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 SCALE MEM CHUNK REPL SYNC SAGA ES LIVE PRIM NODE)
  *   --reps=N           repetitions per workload (default 5, quick 3)
  *   --no-write         do not write BENCHMARKS.md / results.json (for trying things out)
  *   --dev              serve the page with Vite's dev server (unbundled modules) instead of a build
@@ -77,6 +77,7 @@ const S = quick
         reads: 2_000, selects: 100, commits: 20, copyUpTo: 10_000,
       },
       live: { pings: 50, queries: [1, 10, 100], commits: 100, unrelated: 300 },
+      prim: { n: 30 },
     }
   : {
       p1: { records: 10_000, libReads: 100_000, txnReads: 10_000, dexieReads: 2_000, mapReads: 1_000_000, rxdbReads: 500 },
@@ -102,6 +103,7 @@ const S = quick
         reads: 10_000, selects: 300, commits: 50, copyUpTo: 100_000,
       },
       live: { pings: 200, queries: [1, 10, 100], commits: 300, unrelated: 1_000 },
+      prim: { n: 100 },
     }
 
 // ---------------------------------------------------------------- browser and server
@@ -117,6 +119,8 @@ const launchArgs = [
   '--disable-component-update',
   '--disable-sync',
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1',
+  // WebRTC on loopback (PRIM, SYNC): with the microphone permission, Chromium gathers loopback candidates.
+  '--allow-loopback-in-peer-connection',
 ]
 
 function freePort() {
@@ -653,6 +657,19 @@ const workloads = [
       }
     },
   },
+  {
+    id: 'PRIM',
+    title: 'Primary tables: a read-increment-write from a replica node, committed by the primary over loopback WebRTC, beside the same local transaction and a bare WebRTC round trip; replica read vs primary read',
+    unit: 'ms',
+    sizes: S.prim,
+    async rep(page) {
+      await context.grantPermissions(['microphone']) // WebRTC's loopback candidates
+      const out = await call(page, 'primaryBench', S.prim)
+      if (out.webrtc !== 1) throw new Error('PRIM: the loopback WebRTC pair did not connect')
+      out['floor.localPlusRtt'] = out['local.txn'] + out.rtt
+      return out
+    },
+  },
 ]
 
 /** Ratios, each with its target: value = num / den (median of per-repetition ratios). */
@@ -713,6 +730,10 @@ const ratios = [
   { w: 'LIVE', label: 'Dexie ms per commit, 10 liveQueries open ÷ none (info)', num: 'dexie.q10.msPerCommit', den: 'dexie.q0.msPerCommit', op: 'info' },
   { w: 'LIVE', label: 'Dexie ms per commit, 100 liveQueries open ÷ none (info)', num: 'dexie.q100.msPerCommit', den: 'dexie.q0.msPerCommit', op: 'info' },
   { w: 'LIVE', label: 'library ms per commit with 100 live queries open ÷ Dexie with 100 (info)', num: 'lib.q100.msPerCommit', den: 'dexie.q100.msPerCommit', op: 'info' },
+  { w: 'PRIM', label: 'primary-table transaction from a replica ÷ (local transaction + bare WebRTC round trip)', num: 'primary.txn', den: 'floor.localPlusRtt', op: '<=', target: 2 },
+  { w: 'PRIM', label: 'primary-table transaction from a replica ÷ the same transaction on the primary (info)', num: 'primary.txn', den: 'local.txn', op: 'info' },
+  { w: 'PRIM', label: 'read at the primary ÷ read from the replica (info: the round trip)', num: 'primary.read', den: 'replica.read', op: 'info' },
+  { w: 'PRIM', label: 'read at the primary ÷ bare WebRTC round trip (info)', num: 'primary.read', den: 'rtt', op: 'info' },
 ]
 
 // ---------------------------------------------------------------- run

@@ -118,16 +118,18 @@ function productRow(db: ShopDb, { product: p, count }: ProductRow): HTMLTableRow
   restock.className = 'ghost'
   restock.textContent = '+10'
   restock.setAttribute('aria-label', `Restock ${p.name} by 10`)
-  restock.addEventListener('click', () => void db.dirtyUpdateCounter('stock', p.sku, 10))
+  // A transaction, not a dirty update: when stock is a primary table, the primary commits it.
+  restock.addEventListener('click', () => void db.transaction((t) => t.updateCounter('stock', p.sku, 10)).catch((e: unknown) => logEvent(`restock: ${(e as Error).message}`, 'warn')))
   const del = document.createElement('button')
   del.className = 'ghost'
   del.textContent = 'Delete'
   del.setAttribute('aria-label', `Delete ${p.name}`)
   del.addEventListener('click', () => {
-    void db.transaction(async (t) => {
-      await t.delete('product', p.sku)
-      await t.delete('stock', p.sku)
-    })
+    // Two transactions: stock may be a primary table, product is not (one transaction may not write both).
+    void db
+      .transaction((t) => t.delete('stock', p.sku))
+      .then(() => db.transaction((t) => t.delete('product', p.sku)))
+      .catch((e: unknown) => logEvent(`delete: ${(e as Error).message}`, 'warn'))
   })
   actions.append(order, ' ', restock, ' ', del)
   tr.append(actions)
@@ -264,10 +266,12 @@ async function main(): Promise<void> {
       price: Number(f.get('price')),
     }
     void db
-      .transaction(async (t) => {
-        await t.write('product', p)
-        if ((await t.read('stock', p.sku)).length === 0) await t.write('stock', { sku: p.sku, count: 0 })
-      })
+      .transaction((t) => t.write('product', p))
+      .then(() =>
+        db.transaction(async (t) => {
+          if ((await t.read('stock', p.sku)).length === 0) await t.write('stock', { sku: p.sku, count: 0 })
+        }),
+      )
       .then(
         () => (e.target as HTMLFormElement).reset(),
         (err: unknown) => logEvent(`save: ${(err as Error).message}`, 'warn'),

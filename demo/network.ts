@@ -4,7 +4,7 @@
  * this node a table's master, and switch the network off and on (leave / join) to show offline
  * writes merging and `inconsistent_database` after a partition.
  */
-import type { StorageType, SystemEvent } from '../src/index.js'
+import type { Database, StorageType, SystemEvent } from '../src/index.js'
 import { isShopTable, type Shop, type ShopDb } from './schema.js'
 import { signalingUrl, syncServerUrl } from './signal.js'
 
@@ -53,6 +53,7 @@ export async function startNetwork(db: ShopDb, log: (text: string, kind: 'system
       list.append(li)
     }
     renderCopies()
+    renderPrimary()
   }
   const renderCopies = (): void => {
     const rows = (db.systemInfo('tables') as string[]).filter(isShopTable).flatMap((t) => {
@@ -68,7 +69,16 @@ export async function startNetwork(db: ShopDb, log: (text: string, kind: 'system
     const tr = document.createElement('tr')
     tr.dataset['table'] = t
     const names = (ns: string[]): string => ns.map((n) => (n === db.node ? 'me' : n.slice(0, 10))).join(', ') || '—'
-    const cells = [t, db.tableInfo(t, 'type'), names(db.tableInfo(t, 'ramCopies')), names(db.tableInfo(t, 'discCopies')), names(db.tableInfo(t, 'discOnlyCopies')), names(db.tableInfo(t, 'masterNodes'))]
+    const primary = primaryOf(t)
+    const cells = [
+      t,
+      db.tableInfo(t, 'type'),
+      names(db.tableInfo(t, 'ramCopies')),
+      names(db.tableInfo(t, 'discCopies')),
+      names(db.tableInfo(t, 'discOnlyCopies')),
+      names(db.tableInfo(t, 'masterNodes')),
+      primary === undefined ? '—' : names([primary]),
+    ]
     for (const c of cells) {
       const td = document.createElement('td')
       td.textContent = c
@@ -117,6 +127,25 @@ export async function startNetwork(db: ShopDb, log: (text: string, kind: 'system
     return tr
   }
 
+  // Primary tables (seed 002): who commits stock and order, how this tab reads them, and how
+  // long ago this copy heard from the primary (its staleness while the primary is away).
+  // The typed Shop view does not list these items; the untyped view of the same handle does.
+  const primaryOf = (t: string): string | undefined => (db as unknown as Database).tableInfo(t, 'primary') as string | undefined
+  const renderPrimary = (): void => {
+    const primary = primaryOf('stock')
+    $('primary-node').textContent = primary === undefined ? 'none (every node commits its own writes)' : primary === db.node ? 'this node' : primary
+    $('read-routing').textContent = primary === undefined ? 'local' : 'replica (slave basis; writes validated at the primary)'
+    const at = (db as unknown as Database).tableInfo('stock', 'lastSync') as number | undefined
+    $('staleness').textContent = primary === undefined ? '—' : at === undefined ? 'never' : Date.now() - at < 1000 ? 'now (connected)' : `${((Date.now() - at) / 1000).toFixed(1)} s ago`
+  }
+  setInterval(renderPrimary, 1000)
+  $('make-primary').addEventListener('click', () => {
+    void (async () => {
+      await db.setPrimary('stock', db.node)
+      await db.setPrimary('order', db.node)
+      render()
+    })().catch((e: unknown) => log(`setPrimary: ${(e as Error).message}`, 'warn'))
+  })
   db.subscribe('system', (ev: SystemEvent) => {
     switch (ev.type) {
       case 'node_up':

@@ -10,17 +10,23 @@
  * - `replica.read`: a read-only transaction on B (the local copy);
  * - `primary.read`: the same with `{ reads: 'primary' }` (validated at A: one round trip).
  *
- * WebRTC on loopback needs `--allow-loopback-in-peer-connection` (and, in a closed network
- * namespace, the microphone permission: TESTING.md), which bench/run.mjs does not pass today;
- * when the pair does not connect within 3 s the same figures are taken over an in-page pipe and
- * `webrtc` is 0 (1: over WebRTC).
+ * WebRTC on loopback needs `--allow-loopback-in-peer-connection` and the microphone permission
+ * (TESTING.md); bench/run.mjs passes both. When the pair does not connect within 3 s the same
+ * figures are taken over an in-page pipe and `webrtc` is 0 (1: over WebRTC; run.mjs refuses 0).
  */
 import { openDatabase, type Database, type Pipe } from '../../src/index.js'
 import { now, uniqueName } from './common.js'
 
-/** A pipe over an open data channel. */
+/**
+ * A pipe over an open data channel. What arrives before the node attaches the pipe (the other
+ * node's HELLO: it joined first) is kept and handed over on `onData`, as a real transport would.
+ */
 function channelPipe(ch: RTCDataChannel): Pipe {
   ch.binaryType = 'arraybuffer'
+  let early: Uint8Array[] | null = []
+  ch.onmessage = (e: MessageEvent<ArrayBuffer>) => {
+    early?.push(new Uint8Array(e.data))
+  }
   return {
     send: (d) => {
       if (ch.readyState === 'open') ch.send(d as Uint8Array<ArrayBuffer>)
@@ -29,6 +35,9 @@ function channelPipe(ch: RTCDataChannel): Pipe {
       ch.onmessage = (e: MessageEvent<ArrayBuffer>) => {
         fn(new Uint8Array(e.data))
       }
+      const kept = early ?? []
+      early = null
+      for (const d of kept) fn(d)
     },
     onClose: (fn) => {
       ch.onclose = () => {
@@ -103,6 +112,15 @@ async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<nu
   return median(xs)
 }
 
+/** Polls `ok` (a state no event announces to this page) for at most 10 s. @throws Error naming `what` */
+async function until(ok: () => boolean, what: string): Promise<void> {
+  const end = now() + 10_000
+  while (!ok()) {
+    if (now() > end) throw new Error(`PRIM: timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
 const incr = (db: Database) =>
   db.transaction(async (t) => {
     const [row] = await t.read<{ id: string; n: number }>('stock', 'sku')
@@ -146,9 +164,9 @@ export async function primaryBench(p: { n: number }): Promise<Record<string, num
     await b.join({ room: 'prim', resyncMs: 0, transport: (attach) => ((attachB = attach), () => undefined) })
     ;(attachB as unknown as (p: Pipe) => void)(pipes[1])
     await b.waitForTables(['stock'], 10_000)
-    while (b.replication?.connected().length !== 1) await new Promise((r) => setTimeout(r, 5))
+    await until(() => b.replication?.connected().length === 1 && a.replication?.connected().length === 1, 'the two nodes to meet')
     await a.setPrimary('stock', a.node)
-    while (b.tableInfo('stock', 'primary') !== a.node) await new Promise((r) => setTimeout(r, 5))
+    await until(() => b.tableInfo('stock', 'primary') === a.node, "the replica to learn the primary's role")
     const out: Record<string, number> = { webrtc: net ? 1 : 0 }
     out['rtt'] = await timed(p.n, roundTrip)
     out['local.txn'] = await timed(p.n, () => incr(a))

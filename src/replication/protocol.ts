@@ -149,8 +149,10 @@ export class Protocol {
     if (peer.node !== null && peer.node !== node) throw new WebnesiaError('bad_update', 'a peer changed its node id')
     const first = peer.node === null
     // Answer with what this node changed while `node` was away (before `met` forgets it), unless
-    // this side's own HELLO asking for an answer is on its way: both sides greeted at once.
-    const reply = answer && !peer.awaitingHello
+    // this side's own HELLO asking for an answer is on its way: both sides greeted at once. On a
+    // link's first HELLO (after a heal) answer anyway: this side's HELLO may have been dropped (the
+    // other side healed later, its link still cut), and a second HELLO is harmless.
+    const reply = answer && (!peer.awaitingHello || first)
     peer.awaitingHello = false
     if (reply) this.peers.send(peer, { kind: 'hello', node: this.ctx.self, apart: this.partitions.apartPairs() })
     peer.node = node

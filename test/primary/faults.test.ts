@@ -1,6 +1,6 @@
 /** Primary tables under seeded message faults, hostile primary-table frames, and the primary's epoch check. */
 import { afterEach, expect, it } from 'vitest'
-import type { Database, SystemEvent } from '../../src/index.js'
+import { PrimaryUnavailableError, type Database, type SystemEvent } from '../../src/index.js'
 import { prng } from '../../src/replication/faults.js'
 import { keyString } from '../../src/replication/codec.js'
 import { encodeMessage } from '../../src/replication/wire.js'
@@ -93,4 +93,21 @@ it('the primary refuses a request for an epoch it does not hold, and commits a r
   await a.transaction(() => undefined)
   expect(await valueOf(a, 'k')).toBe(6)
   expect(commits).toBe(1)
+})
+
+it('a partition healed one side after the other: both sides see each other again, the replica reaches the primary', async () => {
+  const { dbs, settle } = await cluster(2, open)
+  const [a, b] = dbs as [Database, Database]
+  a.replication?.partition([b.node])
+  b.replication?.partition([a.node])
+  await settle()
+  expect(await increment(b).catch((e: unknown) => e)).toBeInstanceOf(PrimaryUnavailableError)
+  // a's HELLO goes out while b's side is still cut (dropped); b's HELLO, later, must be answered.
+  a.replication?.heal()
+  await settle()
+  b.replication?.heal()
+  await settle()
+  expect(a.replication?.connected()).toEqual([b.node])
+  expect(b.replication?.connected()).toEqual([a.node])
+  expect(await increment(b)).toBe(1)
 })
