@@ -21,7 +21,7 @@ const app = join(work, 'app')
  * reached (39.8 kB by bench/bundle.mjs), until the core meets its budget of 30 kB (CORE_BUDGET
  * there; the event store and live queries still load with the core).
  */
-const CORE_CEILING = 41_000
+const CORE_CEILING = 42_000
 let tarball = ''
 let origin = ''
 const stops: (() => void)[] = []
