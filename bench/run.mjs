@@ -8,6 +8,9 @@
  *   --quick            fewer repetitions and smaller sizes (under 2 minutes)
  *   --only=P1,P4,MEM   run only these workloads (P1 P2 P3 P4 P5 P6 P8 P9 SCALE MEM CHUNK REPL SYNC SAGA ES LIVE PRIM NODE)
  *   --reps=N           repetitions per workload (default 5, quick 3)
+ *   --merge            with --only: keep the other workloads' figures (and the Node row) from the
+ *                      committed bench/results.json of the same mode, so a re-run of some workloads
+ *                      rewrites BENCHMARKS.md whole; the header names which figures came from where
  *   --no-write         do not write BENCHMARKS.md / results.json (for trying things out)
  *   --dev              serve the page with Vite's dev server (unbundled modules) instead of a build
  *   --check            the regression guard: a quick run (unless --full is given too), written
@@ -49,6 +52,8 @@ const noWrite = argv.includes('--no-write') || profiling || checking
 const dev = argv.includes('--dev') || profiling
 const onlyArg = argv.find((a) => a.startsWith('--only='))
 const only = onlyArg ? new Set(onlyArg.slice('--only='.length).toUpperCase().split(',')) : null
+const merging = argv.includes('--merge')
+if (merging && !only) throw new Error('--merge keeps the workloads that --only leaves out: give --only too')
 const repsArg = argv.find((a) => a.startsWith('--reps='))
 const REPS = repsArg ? Number(repsArg.slice('--reps='.length)) : quick ? 3 : 5
 
@@ -798,6 +803,21 @@ try {
 }
 load.end = os.loadavg()
 
+// --merge: the workloads this run left out keep their figures from the committed run.
+/** @type {{ date: string, commit: string, ids: string[] } | null} */
+let merged = null
+/** @type {unknown} */
+let committedNode = null
+if (merging) {
+  const committed = JSON.parse(readFileSync(`${root}bench/results.json`, 'utf8'))
+  if (committed.meta.mode !== (quick ? 'quick' : 'full')) throw new Error(`--merge: the committed run is ${committed.meta.mode}, this one is not`)
+  const ids = Object.keys(committed.results).filter((id) => !(id in results))
+  for (const id of ids) results[id] = committed.results[id]
+  merged = { date: committed.meta.mergedFrom?.date ?? committed.meta.date, commit: committed.meta.mergedFrom?.commit ?? committed.meta.commit, ids }
+  committedNode = committed.node
+  if (consistency.checks === 0 && committed.consistency) Object.assign(consistency, committed.consistency)
+}
+
 // ---------------------------------------------------------------- report
 
 function fmt(v) {
@@ -857,6 +877,7 @@ const meta = {
   commit,
   versions,
   totalSeconds,
+  ...(merged ? { mergedFrom: merged, ranNow: [...only] } : {}),
 }
 
 const md = []
@@ -870,6 +891,7 @@ md.push(`- Machine: ${meta.os}, ${meta.cpus}, ${meta.memoryGiB} GiB; Node ${meta
 md.push(
   `- Load average (1/5/15 min): start ${load.start.map((x) => x.toFixed(2)).join(' / ')}, end ${load.end.map((x) => x.toFixed(2)).join(' / ')} — other jobs share this 2-core machine; treat absolute numbers as indicative`,
 )
+if (merged) md.push(`- Merged (\`--merge\`): this run measured ${[...only].join(', ')}; ${merged.ids.join(', ')}${only.has('NODE') ? '' : ' and the Node row'} are the figures of the run of ${merged.date} at ${merged.commit}`)
 md.push(`- Code: webnesia ${versions.webnesia} at ${commit}; ${Object.entries(versions).filter(([k]) => k !== 'webnesia').map(([k, v]) => `${k} ${v}`).join(', ')}`)
 md.push(`- Verdict: ${failed.length ? `**${failed.length} workload(s) FAILED** (${failed.map(([k]) => k).join(', ')})` : 'every workload ran'}; TPC-B consistency: ${consistency.checks === 0 ? 'not run' : consistency.ok ? `PASS (${consistency.checks} checks)` : '**FAIL**'}`)
 md.push('')
@@ -952,7 +974,11 @@ try {
 
 // The Node row (bench/node.mjs): P2–P5 on the file backend beside better-sqlite3.
 let nodeRow = null
-if (!only || only.has('NODE')) {
+if (merging && !only.has('NODE') && committedNode) {
+  const { nodeSection } = await import('./node.mjs')
+  nodeRow = committedNode
+  md.push(...nodeSection(nodeRow))
+} else if (!only || only.has('NODE')) {
   try {
     const { measureNode, nodeSection } = await import('./node.mjs')
     nodeRow = await measureNode({ quick, skipLibBuild: bundle !== null })
