@@ -43,6 +43,11 @@ export type SystemEvent =
   | { type: 'sync_incomplete'; lsn: number; nodes: string[] }
   | { type: 'leader' | 'leader_lost'; tab: string }
   | { type: 'schema_replicated'; from: string }
+  /**
+   * The primary role of `table` changed in this node's replication document (`setPrimary` here or
+   * on a peer, src/primary/): `node` commits the table's writes from now on, at fencing `epoch`.
+   */
+  | { type: 'primary_changed'; table: string; node: string; epoch: number }
   /** A background dump of the log into the disc_copies stores failed in this tab (log/dumper.ts). */
   | { type: 'dump_failed'; code: ErrorCode; message: string }
   /**

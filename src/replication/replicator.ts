@@ -132,6 +132,13 @@ export class Replicator {
     this.rdoc.doc.on('afterTransaction', (tr: Y.Transaction) => {
       this.afterTransaction(tr)
     })
+    // Roles live in the document only (no schema entry): say when one moves, here or at a peer.
+    this.rdoc.primary.observe((ev) => {
+      for (const table of ev.keysChanged as Set<string>) {
+        const role = this.rdoc.primary.get(table)
+        if (role && !this.stopped) node.systemEvent({ type: 'primary_changed', table, node: role.node, epoch: role.epoch })
+      }
+    })
     followLog(node, (entry) => {
       this.onLocalEntry(entry)
     })

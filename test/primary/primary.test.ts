@@ -1,6 +1,6 @@
 /** Primary tables (seed 002): writes committed by one node for the cluster, on the simulated network. */
 import { afterEach, expect, it } from 'vitest'
-import { PrimaryUnavailableError, WebnesiaError, type Database } from '../../src/index.js'
+import { PrimaryUnavailableError, WebnesiaError, type Database, type SystemEvent } from '../../src/index.js'
 import { cluster, increment, valueOf } from './helpers.js'
 
 const open: Database[] = []
@@ -20,6 +20,16 @@ it('setPrimary gives every node the role; a replica’s write is committed by th
   await settle()
   expect(await valueOf(a)).toBe(1)
   expect(await valueOf(c)).toBe(1)
+})
+
+it('a role that moves is a primary_changed system event on every node, the mover included', async () => {
+  const { dbs, settle } = await cluster(3, open)
+  const [a, b] = dbs as [Database, Database, Database]
+  const seen = dbs.map(() => [] as SystemEvent[])
+  dbs.forEach((db, i) => db.subscribe('system', (ev) => (ev.type === 'primary_changed' ? seen[i]?.push(ev) : undefined)))
+  await a.setPrimary('counter', b.node)
+  await settle()
+  for (const events of seen) expect(events).toEqual([{ type: 'primary_changed', table: 'counter', node: b.node, epoch: 2 }])
 })
 
 it('concurrent read-increment-write from every node loses no update', async () => {
