@@ -141,6 +141,9 @@ export async function startNetwork(db: ShopDb, log: (text: string, kind: 'system
   setInterval(renderPrimary, 1000)
   $('make-primary').addEventListener('click', () => {
     void (async () => {
+      // Right after a join this node may still be taking the cluster's copy of a table (it drops
+      // its own first): setPrimary would find no table. Wait until both are here.
+      await db.waitForTables(['stock', 'order'], 30_000)
       await db.setPrimary('stock', db.node)
       await db.setPrimary('order', db.node)
       render()
@@ -153,6 +156,10 @@ export async function startNetwork(db: ShopDb, log: (text: string, kind: 'system
         break
       case 'node_down':
         peers.delete(ev.node)
+        break
+      case 'primary_changed':
+        // A role lives in the replication document only: this event is what re-renders the copies.
+        log(`primary of ${ev.table}: ${ev.node === db.node ? 'this node' : ev.node} (epoch ${ev.epoch})`, 'system')
         break
       case 'inconsistent_database':
         log(`partition healed: ${ev.tables.join(', ')} written on both sides (with ${ev.nodes.join(', ')}). Master nodes decide; elsewhere the CRDT merge did.`, 'warn')
