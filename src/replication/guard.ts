@@ -183,6 +183,8 @@ export function inspectUpdate(
         const ref = info & BITS5
         if (ref === 0 || ref === 10) {
           clock += w.uint() // GC or Skip: a length
+          // Yjs would take a GC past 2^53 into its state vector, which no decoder reads back.
+          if (!Number.isSafeInteger(clock)) throw bad('clock out of range')
           continue
         }
         let origin: [number, number] | null = null

@@ -118,3 +118,24 @@ it('checkUpdate: the crafted counts are refused before Yjs sees them, valid upda
   })
   expect([...checkUpdate(ok)].sort()).toEqual(['schema', 't:abc'])
 })
+
+it('checkUpdate: a GC run ending past 2^53 is refused (Yjs would take it, its clocks no longer exact)', () => {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, 1) // one client
+  encoding.writeVarUint(e, 2) // two structs
+  encoding.writeVarUint(e, 7) // client 7
+  encoding.writeVarUint(e, 0) // from clock 0
+  for (let i = 0; i < 2; i++) {
+    encoding.writeUint8(e, 0) // a GC
+    encoding.writeVarUint(e, 2 ** 52) // of length 2^52: the second ends at 2^53
+  }
+  encoding.writeVarUint(e, 0) // no deleted ranges
+  const gc = encoding.toUint8Array(e)
+  expect(() => checkUpdate(gc)).toThrow(/clock out of range/)
+  // What the check prevents: the document takes it, and its clock for client 7 is past the
+  // integers a double holds exactly (every later clock of that client is approximate).
+  const d = new Y.Doc()
+  Y.applyUpdate(d, gc)
+  expect(Number.isSafeInteger(Y.getState(d.store, 7))).toBe(false)
+})
+
