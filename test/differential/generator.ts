@@ -65,7 +65,10 @@ function genTable(r: Rand, i: number): TableSpec {
 function genCounterTable(r: Rand, i: number): TableSpec {
   const type = r.pick(['set', 'ordered_set'] as const)
   const storage = r.pick(['ram_copies', 'disc_copies', 'disc_only_copies'] as const)
-  return { name: `c${String(i)}`, type, storage, attributes: ['k', 'n'], doms: ['int', 'int'], index: [], counter: true }
+  // The stored counts include non-integers and a string (genRec): guards and patterns see n as a
+  // scalar, under the restrictions of the README (no string compared with an array, no size of one).
+  const n: Dom = KNOWN_DIFFERENCES.has('counter-on-stored-non-integer') ? 'int' : 'scalar'
+  return { name: `c${String(i)}`, type, storage, attributes: ['k', 'n'], doms: ['int', n], index: [], counter: true }
 }
 
 function genRec(r: Rand, t: TableSpec): Val[] {
