@@ -8,6 +8,9 @@
  * rejected → the link closed, a `peer_rejected` event, the victim's tables and document exactly
  * as before; accepted (a mutation that stayed valid) → counted. At the end: the victim's disc
  * equals its memory (reopened), and the valid peer still converges with it both ways.
+ *
+ * Diagnostics: `FUZZ_PROGRESS=1` (the document's size every 250 cases), `FUZZ_DEBUG=1` (each
+ * accepted case), `FUZZ_GROWTH=1` (each case that grew the document by more than 2 kB).
  */
 import * as encoding from 'lib0/encoding'
 import { expect } from 'vitest'
@@ -70,8 +73,14 @@ function fresh(fn: (d: Y.Doc) => void): Uint8Array {
 function validUpdate(rnd: Rnd, t: Target): Uint8Array {
   const k = 1000 + int(rnd, 50)
   switch (int(rnd, 5)) {
-    case 0:
-      return Y.encodeStateAsUpdate(t.doc) // everything (a no-op)
+    case 0: {
+      // Everything (a no-op). An accepted mutation of it (a segment duplicated: the same structs
+      // again, under later clocks) adds as much as it copies, so mutating the whole document case
+      // after case grows it exponentially: past 64 KiB, an edit stands in for it.
+      const all = Y.encodeStateAsUpdate(t.doc)
+      if (all.length <= 64 * 1024) return all
+      return edit(t, (d) => d.getMap(`t:${t.set}`).set(keyString(k), [{ id: k, v: 'again' }]))
+    }
     case 1:
       return edit(t, (d) => d.getMap(`t:${t.set}`).set(keyString(k), [{ id: k, v: `v${String(int(rnd, 1e6))}` }]))
     case 2: // an overwrite: its origin names the parent, the update does not
@@ -355,6 +364,7 @@ export async function fuzzRemote(cases: number, seed: number): Promise<FuzzStats
       throw new Error(`case ${String(i)} (${g.name}): the generator failed on the victim's document: ${String(e)}; ${Buffer.from(full).toString('hex')}`)
     }
     const before = await tables(a)
+    const size0 = process.env['FUZZ_GROWTH'] ? Y.encodeStateAsUpdate(target.doc).length : 0
     const sv = canonical(Y.encodeStateVector(target.doc))
     const { pipe, inject, closed, closedAt } = rawPipe()
     attach(pipe)
@@ -375,6 +385,10 @@ export async function fuzzRemote(cases: number, seed: number): Promise<FuzzStats
       s.accepted++
       if (process.env['FUZZ_DEBUG']) console.log(`accepted ${String(i)} ${g.name}: ${canonical(frames.map((f) => f.slice(0, 80)))}`)
       pipe.close()
+    }
+    if (process.env['FUZZ_GROWTH']) {
+      const grew = Y.encodeStateAsUpdate(target.doc).length - size0
+      if (grew > 2000) console.log(`GROW case ${String(i)} ${g.name} +${String(grew)} frames ${String(frames.map((f) => f.length))}`)
     }
     // No hang: the case settled (its changes committed) in bounded time, even on a loaded machine.
     expect(total, `case ${String(i)} (${g.name}) took ${total.toFixed(0)} ms`).toBeLessThan(LIMIT_MS)
