@@ -1052,4 +1052,6 @@ if (checking) {
   for (const r of regressed) log(`  REGRESSION ${r.w} ${r.label}: ${fmt(r.value)}× (limit ${fmt(r.limit)}×, committed ${fmt(r.baseline)}×)`)
   if (!regressed.length) log('  no regression')
 }
-process.exitCode = failed.length || !consistency.ok || regressed.length ? 1 : 0
+// An explicit exit: some handle (not yet found) outlives the run, and `npm run bench` hung after
+// "done" with every file written (2026-12-02). Every child and browser is closed by now.
+process.exit(failed.length || !consistency.ok || regressed.length ? 1 : 0)
