@@ -183,7 +183,7 @@ export function inspectUpdate(
         const ref = info & BITS5
         if (ref === 0 || ref === 10) {
           clock += w.uint() // GC or Skip: a length
-          // Yjs would take a GC past 2^53 into its state vector, which no decoder reads back.
+          // Yjs would take a GC that ends past 2^53: that client's clocks would no longer be exact.
           if (!Number.isSafeInteger(clock)) throw bad('clock out of range')
           continue
         }

@@ -138,4 +138,3 @@ it('checkUpdate: a GC run ending past 2^53 is refused (Yjs would take it, its cl
   Y.applyUpdate(d, gc)
   expect(Number.isSafeInteger(Y.getState(d.store, 7))).toBe(false)
 })
-
