@@ -12,8 +12,8 @@ import * as ddl from './schema/ddl.js'
 import { checkTableName } from './schema/table-def.js'
 import type { Session, JoinOptions } from './replication/session.js'
 import type { Replicator } from './replication/replicator.js'
-import type { PrimaryTables } from './primary/primary.js'
 import { checkSetPrimary, notReplicating } from './primary/args.js'
+import { PrimaryLoader } from './db/primary-load.js'
 import { setRemotePolicy, type RemotePolicy } from './replication/remote-policy.js'
 import type { StorageType } from './schema/table-def.js'
 import { defineSaga, type SagaOptions, type SagaStep } from './saga/definition.js'
@@ -38,12 +38,18 @@ export class Database extends DirtyOps {
   private session: Session | null = null
   private sagas: Sagas | null = null
   private es: EventStore | null = null
-  /** Primary tables (src/primary/): loaded and made with replication, by the first `join`. */
-  private primary: PrimaryTables | null = null
+  /** Primary tables (src/primary/): loaded by the first `join`, or once another tab's roles reach this one. */
+  private readonly primaries: PrimaryLoader
 
   /** @internal Use {@link openDatabase}. */
   constructor(local: LocalNode) {
     super(local)
+    this.primaries = new PrimaryLoader(local, {
+      node: local,
+      port: () => this.session?.replicator?.primary ?? null,
+      transaction: (fn, opts) => this.runner.run('transaction', fn, opts),
+      createTable: (name, opts) => this.createTable(name, opts),
+    })
   }
 
   /**
@@ -53,7 +59,7 @@ export class Database extends DirtyOps {
   async close(): Promise<void> {
     this.sagas?.close() // running sagas are abandoned as by a dead tab; the next tab resumes them
     this.es?.stop()
-    this.primary?.close()
+    this.primaries.close()
     await this.session?.leave().catch(() => undefined)
     this.session = null
     this.local.subs.applied.close(this.local.applied)
@@ -81,17 +87,11 @@ export class Database extends DirtyOps {
       if (this.session) throw new WebnesiaError('already_exists', 'join: this tab has joined already (leave first)')
       // Loaded on the first join only: an app that never joins does not ship yjs / y-webrtc / lib0
       // in its main chunk (bundlers split a dynamic import into a chunk of its own).
-      const [{ Session }, { PrimaryTables }] = await Promise.all([import('./replication/session.js'), import('./primary/primary.js')])
+      // Primary tables answer peers while this tab replicates: loaded here, before the first frame
+      // can arrive, and kept until close (as the queue of writes is).
+      const [{ Session }] = await Promise.all([import('./replication/session.js'), this.primaries.load()])
       if (this.session) throw new WebnesiaError('already_exists', 'join: this tab has joined already (leave first)')
       this.local.check()
-      // Primary tables route commits and answer peers only while this tab replicates: made here,
-      // before the first frame can arrive, and kept until close (as the queue of writes is).
-      this.primary ??= new PrimaryTables({
-        node: this.local,
-        port: () => this.session?.replicator?.primary ?? null,
-        transaction: (fn, opts) => this.runner.run('transaction', fn, opts),
-        createTable: (name, opts) => this.createTable(name, opts),
-      })
       const session = new Session(this.local, this.committer, opts)
       this.session = session
       try {
@@ -308,7 +308,8 @@ export class Database extends DirtyOps {
    */
   setPrimary(table: string, node: string): Promise<void> {
     return this.guard(() => {
-      if (this.primary) this.primary.setPrimary(table, node)
+      const primary = this.primaries.tables
+      if (primary) primary.setPrimary(table, node)
       else {
         checkSetPrimary(this.local, table, node)
         notReplicating() // no join yet: no replication document to write the role into
@@ -319,7 +320,7 @@ export class Database extends DirtyOps {
 
   /** @internal */
   protected primaryInfo(name: string, item: 'primary' | 'lastSync'): unknown {
-    return this.primary?.info(name, item)
+    return this.primaries.tables?.info(name, item)
   }
 }
 

@@ -7,7 +7,7 @@
  *   events; replication registers its capture when it starts). Returns the unsubscribe function.
  * - {@link NodeHooks.onLoaded}: called when the tab (re)loaded the node from the stores.
  * - {@link NodeHooks.provide}: a service another module offers while it runs (replication:
- *   `replicated`, `peers`, `copiesOf`), read with {@link NodeHooks.service}; `provide` returns the
+ *   `replicated`, `peers`, `copiesOf`; primary tables: `primaryMirror`, `primaryForward`), read with {@link NodeHooks.service}; `provide` returns the
  *   function that withdraws it (as does {@link NodeHooks.withdraw}).
  *
  * @module
@@ -15,6 +15,7 @@
 import type { Origin } from '../events/subscriptions.js'
 import type { LogEntry } from '../log/entry.js'
 import type { StorageType } from '../schema/table-def.js'
+import type { ForwardAnswer, MirrorSnapshot } from './primary-mirror.js'
 
 /** A hook on applied entries. */
 export type AppliedHook = (entry: LogEntry, origin: Origin) => void
@@ -27,6 +28,10 @@ export interface NodeServices {
   peers: () => string[]
   /** The nodes holding copies of a table, by storage type. */
   copiesOf: (table: string) => Map<string, StorageType>
+  /** Primary tables, in the replicating tab: the roles and links the other tabs mirror (node/primary-mirror.ts). */
+  primaryMirror: () => MirrorSnapshot | null
+  /** Primary tables, in the replicating tab: sends another tab's request to `primary`, answers once this tab holds the outcome. */
+  primaryForward: (primary: string, request: unknown) => Promise<ForwardAnswer>
 }
 
 /** The registry. */

@@ -8,7 +8,8 @@
  * tabs).
  *
  * The channel (`BroadcastChannel('webnesia:<name>')`) only carries small messages: "LSN n is in
- * the log", and the ram_copies snapshot a late tab asks for (ram tables have no disc copy).
+ * the log", the ram_copies snapshot a late tab asks for (ram tables have no disc copy), and what
+ * the tab protocol (tab-protocol.ts) routes through the replicating tab.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import type { Rec } from '../storage/record.js'
 import type { Key } from '../storage/term.js'
 import type { SystemEvent } from '../events/subscriptions.js'
 import { lockManager } from '../util/locks.js'
+import type { ForwardAnswer, MirrorSnapshot } from './primary-mirror.js'
 
 /** A ram_copies table's content, as a snapshot travels between tabs. */
 export interface TableSnapshot {
@@ -31,12 +33,14 @@ export type TabMessage =
   | { t: 'snap'; to: string; id: string; lsn: number; tables: TableSnapshot[] }
   | { t: 'bye'; from: string }
   | { t: 'sys'; ev: SystemEvent }
-  | { t: 'leader'; tab: string | null }
+  | { t: 'leader'; tab: string | null; primary?: MirrorSnapshot }
   | { t: 'hi'; from: string }
   | { t: 'here'; from: string }
   | { t: 'who-leads' }
   | { t: 'sync-req'; from: string; id: string; lsn: number }
   | { t: 'sync-res'; to: string; id: string; unreached: string[] }
+  | { t: 'pfwd'; from: string; to: string; id: string; primary: string; req: unknown }
+  | { t: 'pfwd-res'; to: string; id: string; answer: ForwardAnswer }
 
 /** One tab's membership in its node. */
 export class TabLink {

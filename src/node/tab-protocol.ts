@@ -1,8 +1,10 @@
 /**
  * What a tab says to the other tabs of its node and how it answers them, over the tab link
  * (log/tabs.ts): "LSN n is in the log" (catch up), ram_copies snapshots (node/snapshots.ts),
- * system events, which tab runs replication (leader), and sync requests that a tab without
- * replication routes to the one that has it (`sync_transaction`).
+ * system events, which tab runs replication (leader), and what a tab without replication routes
+ * to the one that has it: sync requests (`sync_transaction`) and transactions over primary tables
+ * (`pfwd`: src/primary/ sends them to the primary; the leader's beat carries the roles every tab
+ * mirrors, node/primary-mirror.ts).
  *
  * @module
  */
@@ -13,6 +15,7 @@ import { newId } from '../util/ids.js'
 import type { Applier } from './applier.js'
 import type { NodeHooks } from './hooks.js'
 import type { RamSnapshots } from './snapshots.js'
+import { PrimaryMirror, type ForwardAnswer } from './primary-mirror.js'
 
 /** This tab's side of the tab protocol. */
 export class TabProtocol {
@@ -24,7 +27,10 @@ export class TabProtocol {
   lastLeaderBeat = 0
   /** Tables whose records are being copied from a peer (`waitForTables` waits for them). */
   readonly copying = new Set<string>()
+  /** The primary roles as the leader tab has them (node/primary-mirror.ts). */
+  readonly primary = new PrimaryMirror()
   private readonly syncWaiters = new Map<string, (unreached: string[]) => void>()
+  private readonly forwardWaiters = new Map<string, { leader: string; done: (a: ForwardAnswer | null) => void }>()
 
   constructor(
     private readonly name: string,
@@ -77,9 +83,24 @@ export class TabProtocol {
       case 'leader':
         this.leaderTab = m.tab
         this.lastLeaderBeat = Date.now()
+        if (m.primary) this.primary.take(m.primary)
+        // A request the former leader took may or may not have reached the primary: no answer.
+        for (const w of [...this.forwardWaiters.values()]) if (w.leader !== m.tab) w.done(null)
         break
       case 'who-leads':
-        if (this.hooks.service('replicated')) this.link?.post({ t: 'leader', tab: applier.tab })
+        if (this.hooks.service('replicated')) this.postLeader(true)
+        break
+      case 'pfwd': {
+        const forward = this.hooks.service('primaryForward')
+        if (m.to !== applier.tab || !forward) break
+        const answer = (a: ForwardAnswer): void => this.link?.post({ t: 'pfwd-res', to: m.from, id: m.id, answer: a })
+        forward(m.primary, m.req).then(answer, () => {
+          answer({ outcome: 'unreachable', lsn: applier.applied })
+        })
+        break
+      }
+      case 'pfwd-res':
+        if (m.to === applier.tab) this.forwardWaiters.get(m.id)?.done(m.answer)
         break
       case 'sync-req': {
         const replicated = this.hooks.service('replicated')
@@ -102,12 +123,43 @@ export class TabProtocol {
   private noteCopy(ev: SystemEvent): void {
     if (ev.type === 'copy_started') this.copying.add(ev.table)
     else if (ev.type === 'table_copied') this.copying.delete(ev.table)
+    else if (ev.type === 'primary_changed') this.primary.moved(ev.table, ev.node, ev.epoch)
   }
 
-  /** Tells the other tabs whether this tab runs replication. */
+  /** Tells the other tabs whether this tab runs replication (while it does: with the primary roles). */
   announceLeader(on: boolean): void {
     this.leaderTab = on ? this.applier.tab : null
-    this.link?.post({ t: 'leader', tab: on ? this.applier.tab : null })
+    this.postLeader(on)
+  }
+
+  private postLeader(on: boolean): void {
+    const primary = on ? this.hooks.service('primaryMirror')?.() : null
+    if (primary) this.primary.take(primary)
+    this.link?.post(primary ? { t: 'leader', tab: this.applier.tab, primary } : { t: 'leader', tab: on ? this.applier.tab : null })
+  }
+
+  /**
+   * Hands a primary-table request to the tab that replicates (it sends it to `primary` and answers
+   * once it holds the outcome); null when no tab replicates, none answered in `timeoutMs`, or the
+   * leader changed meanwhile (the request may then have reached the primary).
+   */
+  forwardPrimary(primary: string, req: unknown, timeoutMs: number): Promise<ForwardAnswer | null> {
+    const link = this.link
+    const leader = this.leaderTab
+    if (!link || leader === null || leader === this.applier.tab) return Promise.resolve(null)
+    const id = newId('pfwd-')
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        done(null)
+      }, timeoutMs)
+      const done = (a: ForwardAnswer | null): void => {
+        clearTimeout(timer)
+        this.forwardWaiters.delete(id)
+        resolve(a)
+      }
+      this.forwardWaiters.set(id, { leader, done })
+      link.post({ t: 'pfwd', from: this.applier.tab, to: leader, id, primary, req })
+    })
   }
 
   /**
@@ -149,6 +201,7 @@ export class TabProtocol {
   }
 
   close(): void {
+    for (const w of [...this.forwardWaiters.values()]) w.done(null)
     this.link?.close()
   }
 }

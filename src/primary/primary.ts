@@ -17,8 +17,14 @@
  * Decisions (ARCHITECTURE.md "Primary tables"): a transaction that writes a primary table may
  * write no ordinary replicated table (the two sides cannot commit atomically: refused with
  * `not_supported`), and all the primary tables it writes must have one primary. It may read
- * ordinary tables: those reads are replica reads, validated here before the request goes. Only
- * the node's replicating tab routes (the roles live in its replication document).
+ * ordinary tables: those reads are replica reads, validated here before the request goes.
+ *
+ * Every tab of the node routes (view.ts): the replicating tab by its replication document, the
+ * others by the mirror of its roles (node/primary-mirror.ts). A tab that does not replicate
+ * builds the request from its own memory (what its function read) and hands it to the
+ * replicating tab (node/tab-protocol.ts `pfwd`), which sends it to the primary and answers once
+ * it holds the outcome; this tab then waits until it holds it too. db.ts loads this module in a
+ * tab that never joined as soon as the mirror holds a role.
  *
  * @module
  */
@@ -28,23 +34,37 @@ import { setPrimaryService } from '../replication/primary-link.js'
 import { setCommitRoute, type RoutedCommit, type RouteOutcome } from '../txn/route.js'
 import { checkSetPrimary, notReplicating } from './args.js'
 import { buildRequest, newRid, Requests } from './forward.js'
-import { PRIMARY_TIMEOUT_MS, type PrimaryHost } from './host.js'
-import type { PrimaryReply, PrimaryRequest } from './messages.js'
+import { PRIMARY_TIMEOUT_MS, TAB_FORWARD_TIMEOUT_MS, type ClusterView, type Forwarded, type PrimaryHost } from './host.js'
+import { checkRequest, type PrimaryReply, type PrimaryRequest } from './messages.js'
 import { PrimaryQueue } from './queue.js'
 import { PrimaryServer } from './serve.js'
+import { mirrorView, portSnapshot, portView } from './view.js'
 
 /** The primary tables of one handle. */
 export class PrimaryTables implements PrimaryService {
   private readonly server: PrimaryServer
   private readonly requests = new Requests()
   readonly queue: PrimaryQueue
+  private readonly withdraw: (() => void)[]
 
   constructor(private readonly host: PrimaryHost) {
     this.server = new PrimaryServer(host)
-    this.queue = new PrimaryQueue(host, (primary, req) => this.forward(primary, req))
+    this.queue = new PrimaryQueue(host, () => this.view(), (primary, req) => this.forward(primary, req))
     this.queue.resume()
     setCommitRoute(host.node, (c) => this.route(c))
     setPrimaryService(host.node, this)
+    // While this tab replicates, the node's other tabs mirror its roles and route through it.
+    const hooks = host.node.hooks
+    this.withdraw = [
+      hooks.provide('primaryMirror', () => {
+        const port = host.port()
+        return port ? portSnapshot(port) : null
+      }),
+      hooks.provide('primaryForward', async (primary, body) => {
+        const r = host.port() ? await this.forward(primary, checkRequest(body)) : null
+        return { outcome: r ?? 'unreachable', lsn: host.node.applied }
+      }),
+    ]
   }
 
   /** Stops (the handle closes). */
@@ -52,6 +72,13 @@ export class PrimaryTables implements PrimaryService {
     this.queue.close()
     setCommitRoute(this.host.node, null)
     setPrimaryService(this.host.node, null)
+    for (const off of this.withdraw) off()
+  }
+
+  /** What this tab routes by (null: no primary table is known here). */
+  private view(): ClusterView | null {
+    const port = this.host.port()
+    return port ? portView(port) : mirrorView(this.host.node)
   }
 
   /** A PREQ or PREPLY from a peer (src/replication/protocol.ts). */
@@ -78,20 +105,20 @@ export class PrimaryTables implements PrimaryService {
 
   /** `tableInfo(table, 'primary' | 'lastSync')`. */
   info(table: string, item: 'primary' | 'lastSync'): string | number | undefined {
-    const port = this.host.port()
-    const role = port?.role(table)
-    if (!port || !role) return undefined
+    const view = this.view()
+    const role = view?.role(table)
+    if (!view || !role) return undefined
     if (item === 'primary') return role.node
-    if (role.node === port.self || port.isUp(role.node)) return Date.now()
-    const at = port.lastHeard(role.node)
+    if (role.node === view.self) return Date.now()
+    const at = view.lastSync(role.node)
     return at === 0 ? undefined : at
   }
 
   /** The commit route (src/txn/route.ts). */
   private async route(c: RoutedCommit): Promise<RouteOutcome> {
-    const port = this.host.port()
-    if (!port) return 'local'
-    const roles = port.roles()
+    const view = this.view()
+    if (!view) return 'local'
+    const roles = view.roles()
     if (roles.size === 0) return 'local'
     const written: string[] = []
     const ordinary: string[] = []
@@ -116,11 +143,11 @@ export class PrimaryTables implements PrimaryService {
       throw new WebnesiaError('not_supported', `the primary tables of one transaction must have one primary (${[...tables.keys()].join(', ')})`)
     }
     const primary = [...primaries][0] as string
-    if (primary === port.self) return 'local'
-    const req = await buildRequest(this.host.node, c, tables, newRid(port.self))
+    if (primary === view.self) return 'local'
+    const req = await buildRequest(this.host.node, c, tables, newRid(view.self))
     if (!req) return 'conflict'
     const first = written[0] ?? [...read][0] ?? ''
-    if (!port.isUp(primary)) {
+    if (!view.isUp(primary)) {
       if (written.length > 0 && c.routing.whenPrimaryDown === 'queue') return this.queue.enqueue(req)
       throw new PrimaryUnavailableError(first, primary, `the primary ${primary} is not reachable`)
     }
@@ -134,12 +161,20 @@ export class PrimaryTables implements PrimaryService {
   }
 
   /**
-   * Sends a request to the primary and waits for this copy to hold the outcome; null when the
-   * primary did not answer in time.
+   * Sends a request to the primary (from another tab of the node: through the replicating tab)
+   * and waits for this copy to hold the outcome; null when the primary did not answer in time.
    */
-  private async forward(primary: string, req: PrimaryRequest): Promise<RouteOutcome | 'refused' | null> {
+  private async forward(primary: string, req: PrimaryRequest): Promise<Forwarded> {
     const port = this.host.port()
-    if (!port) return null
+    if (!port) {
+      const node = this.host.node
+      const a = await node.tabs.forwardPrimary(primary, req, TAB_FORWARD_TIMEOUT_MS)
+      if (!a || a.outcome === 'unreachable') return null
+      // Read-your-writes in this tab too: it holds what the replicating tab held when it answered.
+      if (node.applied < a.lsn) node.requestCatchUp()
+      await node.waitApplied(a.lsn)
+      return a.outcome
+    }
     const reply: PrimaryReply | null = await this.requests.send(port, primary, req, PRIMARY_TIMEOUT_MS)
     if (!reply) return null
     // Read-your-writes: the transaction resolves once this node holds its commit; after a

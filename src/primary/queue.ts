@@ -15,14 +15,14 @@
  */
 import { DatabaseClosedError, TableExistsError } from '../errors.js'
 import type { RouteOutcome } from '../txn/route.js'
-import type { PrimaryHost } from './host.js'
+import type { ClusterView, Forwarded, PrimaryHost } from './host.js'
 import { checkRequest, type PrimaryRequest } from './messages.js'
 
 /** The queue table (localContent disc_copies). */
 export const QUEUE_TABLE = 'webnesia_primary_queue'
 const TICK_MS = 200
 
-type Forward = (primary: string, req: PrimaryRequest) => Promise<RouteOutcome | 'refused' | null>
+type Forward = (primary: string, req: PrimaryRequest) => Promise<Forwarded>
 
 /** The durable queue of one handle. */
 export class PrimaryQueue {
@@ -36,6 +36,7 @@ export class PrimaryQueue {
 
   constructor(
     private readonly host: PrimaryHost,
+    private readonly view: () => ClusterView | null,
     private readonly forward: Forward,
   ) {}
 
@@ -79,19 +80,19 @@ export class PrimaryQueue {
   }
 
   /** One try: null when no primary is reachable (or it did not answer). */
-  private async attempt(req: PrimaryRequest): Promise<RouteOutcome | 'refused' | null> {
-    const port = this.host.port()
-    if (!port) return null
+  private async attempt(req: PrimaryRequest): Promise<Forwarded> {
+    const view = this.view()
+    if (!view) return null
     const primaries = new Set<string>()
     const epochs: [string, number][] = []
     for (const [t] of req.epochs) {
-      const role = port.role(t)
+      const role = view.role(t)
       if (!role) return null
       primaries.add(role.node)
       epochs.push([t, role.epoch])
     }
     const primary = [...primaries][0]
-    if (primaries.size !== 1 || primary === undefined || (primary !== port.self && !port.isUp(primary))) return null
+    if (primaries.size !== 1 || primary === undefined || (primary !== view.self && !view.isUp(primary))) return null
     // The role may have moved while queued: the request goes to the primary of now, at its epoch.
     const r = await this.forward(primary, { ...req, epochs })
     if (r === null) return null

@@ -7,6 +7,8 @@ import { Network, quiet } from '../replication/network.js'
 export interface Cluster {
   net: Network
   dbs: Database[]
+  /** Each node's database name (open it again for another tab of that node). */
+  names: string[]
   settle: () => Promise<void>
 }
 
@@ -14,8 +16,10 @@ export interface Cluster {
 export async function cluster(n: number, open: Database[], faults?: (i: number) => FaultOptions): Promise<Cluster> {
   const net = new Network()
   const dbs: Database[] = []
+  const names: string[] = []
   for (let i = 0; i < n; i++) {
-    const db = await openDatabase({ name: uniqueName('prim') })
+    names.push(uniqueName('prim'))
+    const db = await openDatabase({ name: names[i] as string })
     open.push(db)
     dbs.push(db)
   }
@@ -30,7 +34,7 @@ export async function cluster(n: number, open: Database[], faults?: (i: number) 
   for (const db of dbs) await db.waitForTables(['counter', 'other'], 5000)
   await a.setPrimary('counter', a.node)
   await quiet(net, dbs)
-  return { net, dbs, settle: () => quiet(net, dbs) }
+  return { net, dbs, names, settle: () => quiet(net, dbs) }
 }
 
 /** One read-increment-write of `counter[id]`; resolves with the value written. */
