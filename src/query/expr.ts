@@ -68,6 +68,8 @@ type Arity = number | readonly [number, number]
 interface Op {
   readonly arity: Arity
   readonly build: (args: readonly Expr[]) => Expr
+  /** A type test's predicate (`is_*`): in a body, an argument that raised is the atom 'EXIT', which none accepts. */
+  readonly typeTest?: (x: unknown) => boolean
 }
 
 const num = (r: number): unknown => (Number.isNaN(r) ? FAIL : r === 0 ? 0 : r)
@@ -138,7 +140,7 @@ function strict(isAnd: boolean): (args: readonly Expr[]) => Expr {
   }
 }
 
-const test = (f: (x: unknown) => boolean): Op => ({ arity: 1, build: un(f) })
+const test = (f: (x: unknown) => boolean): Op => ({ arity: 1, build: un(f), typeTest: f })
 const cmp = (f: (c: number) => boolean): Op => ({ arity: 2, build: bin((x, y) => f(compareTerms(x, y))) })
 
 /** Every operator, by name. */
@@ -251,7 +253,7 @@ function template(parts: readonly CompiledExpr[], names: readonly string[] | und
  * @throws BadMatchSpecError for an unbound variable, `'_'`, an unknown guard function, a wrong
  * arity, or a value that is not plain data.
  */
-export function compileExpr(e: unknown, ctx: ExprCtx, where: string): CompiledExpr {
+export function compileExpr(e: unknown, ctx: ExprCtx, where: string, exitInPlace = true): CompiledExpr {
   if (typeof e === 'string') {
     if (e === '$_') return { fn: (s) => s.rec }
     if (e === '$$') return { fn: (s) => s.vars.slice() }
@@ -276,9 +278,19 @@ export function compileExpr(e: unknown, ctx: ExprCtx, where: string): CompiledEx
         if (!arityOk(def.arity, nargs)) {
           bad(where, `'${op}' takes ${arityText(def.arity)} argument(s), got ${String(nargs)}`)
         }
+        const test = def.typeTest
+        if (test && !ctx.inGuard) {
+          // The argument's own failure is Erlang's atom 'EXIT' (OTP 25: is_binary(size(-1.5)) is
+          // false in a body), not the string webnesia returns for it: no type test accepts it.
+          const arg = compileExpr(e[1], ctx, `${where}.${op}[1]`, false).fn
+          return { fn: (st) => {
+            const x = arg(st)
+            return x === FAIL ? false : test(x)
+          } }
+        }
         const args = e.slice(1).map((a, i) => compileExpr(a, ctx, `${where}.${op}[${String(i + 1)}]`).fn)
         const call = def.build(args)
-        if (ctx.inGuard) return { fn: call }
+        if (ctx.inGuard || !exitInPlace) return { fn: call }
         // In a body a call that raises is the value 'EXIT' in its own place, and evaluation goes
         // on with it (OTP 25: [['$1', {'+','$2',1}]] gives [1, 'EXIT'] when $2 is a string, and
         // {'==', {'+','$2',1}, 'EXIT'} gives true).

@@ -135,6 +135,13 @@ export const MNESIA_INCONSISTENT: readonly string[] = [
   // transaction's own store; also select/4). webnesia gives [] everywhere, as ets:select does.
   // The generator makes empty specifications outside transactions only.
   'empty-match-spec-in-a-transaction-that-wrote-the-table',
+  // On an ordered_set, inside a transaction that wrote a key, mnesia:index_match_object and
+  // match_object through an index still return that key's committed record when the new one no
+  // longer matches (OTP 25: after writing {t1,-2,<<"a">>,0} over {t1,-2,<<"abc">>,3}, both give
+  // {t1,-2,<<"abc">>,3} for w = 3), while index_read, select, match_object without an index, and
+  // every read of a set give the transaction's own record. webnesia gives the transaction's record
+  // everywhere. The generator binds no indexed attribute in such a transaction.
+  'index-match-on-ordered-set-keeps-overwritten-records-in-a-transaction',
 ]
 
 /** `DIFF_NO_KNOWN=1` drops every known difference, `DIFF_NO_KNOWN=a,b` those named. */
