@@ -21,9 +21,9 @@ import { Sagas } from './saga/sagas.js'
 import type { Saga } from './saga/saga.js'
 import { LiveQuery } from './live/live-query.js'
 import { checkJoinOptions, checkStorage } from './db-args.js'
-import { EventStore } from './eventstore/store.js'
-import { Aggregate, type AggregateDef } from './eventstore/aggregate.js'
-import type { Projection, ProjectionDef } from './eventstore/projection.js'
+import { Aggregate, EventStore, type Projection } from './eventstore/api.js'
+import type { AggregateDef } from './eventstore/aggregate.js'
+import type { ProjectionDef } from './eventstore/projection.js'
 import { DirtyOps } from './db/dirty.js'
 import type { ActivityFn } from './db/activities.js'
 
@@ -279,8 +279,7 @@ export class Database extends DirtyOps {
    * const Account = db.aggregate('account', { initial: () => ({ balance: 0 }), execute: (s, c) => [...], apply: (s, ev) => s })
    */
   aggregate<S, C = unknown>(name: string, def: AggregateDef<S, C>): Aggregate<S, C> {
-    const es = this.eventStore()
-    return new Aggregate(es, es.projections, name, def)
+    return new Aggregate(this.eventStore(), name, def)
   }
 
   /**

@@ -27,6 +27,11 @@ export class Lazy<T> {
     return this.waiting === 0 ? this.value : null
   }
 
+  /** The value if loaded (whether or not calls still wait for it), else null. */
+  get loaded(): T | null {
+    return this.value
+  }
+
   /** Starts the load unless it is loaded or under way; resolves with the value. */
   start(): Promise<T> {
     if (this.value !== null) return Promise.resolve(this.value)
