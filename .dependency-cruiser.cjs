@@ -14,7 +14,7 @@
  *   log         src/log/                          on-disc format, log entries, the append protocol, the dumper
  *   events      src/events/                       events derived from log entries
  *   node        src/node.ts, src/node/            the applier, hooks, dumps, housekeeping, tabs (the composition root)
- *   schema-ops  src/schema/ddl.ts (+ ddl-ops.ts), src/schema/info.ts   schema transactions and table_info over a node
+ *   schema-ops  src/schema/ddl.ts, src/schema/info.ts   schema transactions and table_info over a node
  *   query       src/query/                        patterns, match specs, planner, executor
  *   txn         src/txn/                          transactions, the committer
  *   replication src/replication/                  peers, the replication document, transports
@@ -37,7 +37,7 @@ const layers = [
   ['log', '^src/log/'],
   ['events', '^src/events/'],
   ['node', '^src/(node\\.ts$|node/)'],
-  ['schema-ops', '^src/schema/(ddl|ddl-ops|info)\\.ts$'],
+  ['schema-ops', '^src/schema/(ddl|info)\\.ts$'],
   ['query', '^src/query/'],
   ['txn', '^src/txn/'],
   ['replication', '^src/replication/'],
