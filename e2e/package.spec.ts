@@ -18,10 +18,10 @@ const work = join(projectRoot, '.tmp', `package-${String(process.pid)}`)
 const app = join(work, 'app')
 /**
  * What the page loads at once (min + gzip, bytes) may not grow past this: a ratchet at the size
- * reached (39.8 kB by bench/bundle.mjs), until the core meets its budget of 30 kB (CORE_BUDGET
- * there; the event store and live queries still load with the core).
+ * reached (36.7 kB by bench/bundle.mjs, once the event store and live queries loaded on first
+ * use), until the core meets its budget of 30 kB (CORE_BUDGET there).
  */
-const CORE_CEILING = 42_000
+const CORE_CEILING = 38_500
 let tarball = ''
 let origin = ''
 const stops: (() => void)[] = []

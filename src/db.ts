@@ -20,11 +20,10 @@ import { defineSaga, type SagaOptions, type SagaStep } from './saga/definition.j
 import { Sagas } from './saga/sagas.js'
 import type { Saga } from './saga/saga.js'
 import { LiveQuery } from './live/live-query.js'
-import { observe } from './txn/observe.js'
 import { checkJoinOptions, checkStorage } from './db-args.js'
-import { EventStore } from './eventstore/store.js'
-import { Aggregate, type AggregateDef } from './eventstore/aggregate.js'
-import type { Projection, ProjectionDef } from './eventstore/projection.js'
+import { Aggregate, EventStore, type Projection } from './eventstore/api.js'
+import type { AggregateDef } from './eventstore/aggregate.js'
+import type { ProjectionDef } from './eventstore/projection.js'
 import { DirtyOps } from './db/dirty.js'
 import type { ActivityFn } from './db/activities.js'
 
@@ -249,10 +248,10 @@ export class Database extends DirtyOps {
   liveQuery<T>(fn: ActivityFn<T>): LiveQuery<T> {
     this.local.check()
     if (typeof fn !== 'function') throw new WebnesiaError('badarg', 'liveQuery: fn must be a function')
-    return new LiveQuery<T>({
-      observe: () => observe(this.local, this.committer, this.runner, fn),
+    return new LiveQuery<T>((m) => ({
+      observe: () => m.observe(this.local, this.committer, this.runner, fn),
       onApplied: (l) => this.local.subs.applied.add(l),
-    })
+    }))
   }
 
   // ---- event sourcing (src/eventstore/) ----
@@ -280,8 +279,7 @@ export class Database extends DirtyOps {
    * const Account = db.aggregate('account', { initial: () => ({ balance: 0 }), execute: (s, c) => [...], apply: (s, ev) => s })
    */
   aggregate<S, C = unknown>(name: string, def: AggregateDef<S, C>): Aggregate<S, C> {
-    const es = this.eventStore()
-    return new Aggregate(es, es.projections, name, def)
+    return new Aggregate(this.eventStore(), name, def)
   }
 
   /**

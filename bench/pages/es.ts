@@ -71,7 +71,7 @@ export async function esProjection(p: { events: number }): Promise<Record<string
     },
   })
   const { waitForCheckpoint } = await import('../../src/eventstore/projection.js')
-  await waitForCheckpoint(es, 'totals', p.events, Infinity)
+  await waitForCheckpoint(await es.loaded(), 'totals', p.events, Infinity)
   const ms = now() - t0
   await dropLib(db)
   return { 'lib.catchUpMs': ms, 'lib.catchUpEventsPerSec': p.events / (ms / 1000) }

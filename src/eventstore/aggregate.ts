@@ -28,7 +28,7 @@
 import { TooManyAttemptsError, WebnesiaError, WrongExpectedVersionError } from '../errors.js'
 import type { Database } from '../db.js'
 import { backoffMs, delay } from './signal.js'
-import { checkStream, readIn, type EventStore, type NewEvent, type RecordedEvent } from './store.js'
+import { checkStream, readIn, type NewEvent, type RecordedEvent, type StoreEngine } from './store.js'
 import { SNAPSHOT, VERSION, sameId, type EventId, type SnapshotRow, type VersionRow } from './tables.js'
 
 /** The definition of an aggregate. */
@@ -73,7 +73,8 @@ export interface ConsistencyWaiter {
 }
 
 /**
- * An event-sourced aggregate, from `db.aggregate(name, def)`.
+ * The engine of an event-sourced aggregate, behind the public `Aggregate` (api.ts, which checks
+ * the definition).
  *
  * @example
  * const Account = db.aggregate('account', {
@@ -84,29 +85,19 @@ export interface ConsistencyWaiter {
  * await Account.dispatch('account-1', { type: 'Deposit', amount: 10 })
  * const { state, version } = await Account.load('account-1')
  */
-export class Aggregate<S, C> {
+export class AggregateEngine<S, C> {
   private readonly every: number | undefined
   private readonly schema: number
 
-  /** @internal Use `db.aggregate`. */
   constructor(
-    private readonly store: EventStore,
+    private readonly store: StoreEngine,
     private readonly waiter: ConsistencyWaiter,
     /** The aggregate's name: its streams are `<name>-<id>`. */
     readonly name: string,
     private readonly def: AggregateDef<S, C>,
   ) {
-    if (typeof name !== 'string' || name.length === 0) throw new WebnesiaError('badarg', 'aggregate: a name is a non-empty string')
-    if (typeof def !== 'object' || (def as unknown) === null) throw new WebnesiaError('badarg', 'aggregate: the definition must be an object')
-    for (const f of ['initial', 'execute', 'apply'] as const) {
-      if (typeof def[f] !== 'function') throw new WebnesiaError('badarg', `aggregate ${name}: ${f} must be a function`)
-    }
-    const every = def.snapshotEvery
-    if (every !== undefined && (!Number.isInteger(every) || every < 1)) throw new WebnesiaError('badarg', `aggregate ${name}: snapshotEvery is an integer >= 1`)
-    const sv = def.snapshotVersion ?? 1
-    if (!Number.isInteger(sv)) throw new WebnesiaError('badarg', `aggregate ${name}: snapshotVersion is an integer`)
-    this.every = every
-    this.schema = sv
+    this.every = def.snapshotEvery
+    this.schema = def.snapshotVersion ?? 1
   }
 
   private get db(): Database {
@@ -168,7 +159,7 @@ export class Aggregate<S, C> {
       const out = await this.def.execute(state, command)
       const events: readonly NewEvent[] = out === undefined ? [] : Array.isArray(out) ? (out as readonly NewEvent[]) : [out as NewEvent]
       if (events.length === 0) return { version, events: [] }
-      let r: Awaited<ReturnType<EventStore['appendRecorded']>>
+      let r: Awaited<ReturnType<StoreEngine['appendRecorded']>>
       try {
         r = await this.store.appendRecorded(id, events, { expectedVersion: version === 0 ? 'no_stream' : version })
       } catch (e) {

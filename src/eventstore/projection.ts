@@ -35,7 +35,7 @@ import type { Database } from '../db.js'
 import type { Transaction } from '../txn/transaction.js'
 import type { ConsistencyWaiter } from './aggregate.js'
 import { Signal, backoffMs, delay } from './signal.js'
-import type { EventStore, RecordedEvent } from './store.js'
+import type { RecordedEvent, StoreEngine } from './store.js'
 import { CHECKPOINT, LOG, hasTable, type CheckpointRow } from './tables.js'
 
 type R<T> = T & Record<string, unknown>
@@ -52,10 +52,6 @@ export interface ProjectionDef {
   leaseMs?: number
   /** Called with each failure of a batch (the handler's error) and the event it failed on. */
   onError?: (error: unknown, event: RecordedEvent | undefined) => void
-}
-
-function bad(message: string): WebnesiaError {
-  return new WebnesiaError('badarg', message)
 }
 
 /** A `t` that records the tables written through it. */
@@ -77,19 +73,10 @@ function recording(t: Transaction, tables: Set<string>): Transaction {
 }
 
 /**
- * A projection declared in this tab, from `db.projection(name, def)`. It starts at once and runs
- * until the handle closes (or `stop()`).
- *
- * @example
- * const balances = db.projection('balances', {
- *   handle: async (t, ev) => {
- *     const [b] = await t.read('balance', ev.stream)
- *     await t.write('balance', { id: ev.stream, amount: ((b?.amount as number) ?? 0) + (ev.data as { amount: number }).amount })
- *   },
- * })
- * await balances.rebuild()
+ * The runner of a projection declared in this tab, behind the public `Projection` (api.ts, which
+ * checks the definition). It starts at once and runs until the handle closes (or `stop()`).
  */
-export class Projection {
+export class ProjectionRunner {
   private readonly wake = new Signal()
   private readonly token = Math.random().toString(36).slice(2) + Date.now().toString(36)
   private readonly offs: (() => void)[] = []
@@ -97,9 +84,8 @@ export class Projection {
   private readonly batchSize: number
   private readonly leaseMs: number
 
-  /** @internal Use `db.projection`. */
   constructor(
-    private readonly store: EventStore,
+    private readonly store: StoreEngine,
     /** The projection's name (its checkpoint's key). */
     readonly name: string,
     private readonly def: ProjectionDef,
@@ -233,7 +219,7 @@ export class Projection {
 }
 
 /** Resolves once projection `name`'s checkpoint on this node reaches `position`. */
-export async function waitForCheckpoint(store: EventStore, name: string, position: number, timeoutMs: number): Promise<void> {
+export async function waitForCheckpoint(store: StoreEngine, name: string, position: number, timeoutMs: number): Promise<void> {
   const db = store.db
   // A transaction starts from every commit another tab announced (a dirty read may lag them, and
   // a table subscription does not report commits announced before it).
@@ -267,37 +253,30 @@ export async function waitForCheckpoint(store: EventStore, name: string, positio
   })
 }
 
-/** The projections declared in one tab (and what `dispatch` waits on). */
-export class Projections implements ConsistencyWaiter {
-  private readonly byName = new Map<string, Projection>()
+/** The projection runners of one tab (and what `dispatch` waits on). */
+export class ProjectionRunners implements ConsistencyWaiter {
+  private readonly runners = new Set<ProjectionRunner>()
 
-  constructor(private readonly store: EventStore) {
+  /** @param names the names of the projections declared in this tab (api.ts checks and keeps them) */
+  constructor(
+    private readonly store: StoreEngine,
+    private readonly names: () => string[],
+  ) {
     store.onStop(() => {
-      for (const p of [...this.byName.values()]) p.halt()
+      for (const p of [...this.runners]) p.halt()
     })
   }
 
-  /** Declares and starts a projection. */
-  declare(name: string, def: ProjectionDef): Projection {
-    if (typeof name !== 'string' || name.length === 0) throw bad('projection: a name is a non-empty string')
-    if (typeof def !== 'object' || (def as unknown) === null || typeof def.handle !== 'function') throw bad(`projection ${name}: handle must be a function`)
-    if (def.tables !== undefined && (!Array.isArray(def.tables) || !def.tables.every((t) => typeof t === 'string' && t.length > 0))) {
-      throw bad(`projection ${name}: tables is an array of table names`)
-    }
-    for (const k of ['batchSize', 'leaseMs'] as const) {
-      const v = def[k]
-      if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 1)) throw bad(`projection ${name}: ${k} is an integer >= 1`)
-    }
-    if (def.onError !== undefined && typeof def.onError !== 'function') throw bad(`projection ${name}: onError must be a function`)
-    if (this.byName.has(name)) throw new WebnesiaError('already_exists', `projection ${name} is already declared in this tab`)
-    const p = new Projection(this.store, name, def, () => this.byName.delete(name))
-    this.byName.set(name, p)
+  /** Makes and starts the runner of a checked, declared projection. */
+  add(name: string, def: ProjectionDef): ProjectionRunner {
+    const p = new ProjectionRunner(this.store, name, def, () => this.runners.delete(p))
+    this.runners.add(p)
     p.start()
     return p
   }
 
   declared(): string[] {
-    return [...this.byName.keys()]
+    return this.names()
   }
 
   async waitFor(names: readonly string[], position: number, timeoutMs: number): Promise<void> {

@@ -25,7 +25,8 @@ import type { Database } from '../db.js'
 import type { SystemEvent } from '../events/subscriptions.js'
 import type { Transaction } from '../txn/transaction.js'
 import { Ingest } from './ingest.js'
-import { Projections } from './projection.js'
+import type { LogWatch } from './api.js'
+import { ProjectionRunners } from './projection.js'
 import { CatchUp, type SubscribeOptions, type EventHandler } from './subscription.js'
 import { EVENT, LOG, STREAM, VERSION, ensureTables, sameId, type EventId, type EventRow, type LogRow, type StreamRow, type VersionRow } from './tables.js'
 
@@ -155,29 +156,26 @@ export function recorded(ev: EventRow, version: number, position: number): Recor
 export type Emit = (ev: SystemEvent) => void
 
 /**
- * The node's event store, from `db.eventStore()`. Its tables are created on first use.
- *
- * @example
- * const es = db.eventStore()
- * await es.append('account-1', [{ type: 'Deposited', data: { amount: 10 } }], { expectedVersion: 'no_stream' })
- * const events = await es.read('account-1')
+ * The node's event store engine behind the public `EventStore` (api.ts, which checks the
+ * synchronous calls' arguments). Its tables are created on first use.
  */
-export class EventStore {
+export class StoreEngine {
   private readyP: Promise<void> | null = null
   private readonly ingest: Ingest
   private readonly subs = new Set<CatchUp>()
   private readonly stops = new Set<() => void>()
   private stopped = false
   /** @internal The projections declared in this tab. */
-  readonly projections: Projections
+  readonly projections: ProjectionRunners
 
-  /** @internal Use `db.eventStore()`. */
+  /** @param declared names of the projections declared in this tab (api.ts keeps them) */
   constructor(
     /** @internal */ readonly db: Database,
     emit: Emit,
+    declared: () => string[],
   ) {
     this.ingest = new Ingest(db, emit)
-    this.projections = new Projections(this)
+    this.projections = new ProjectionRunners(this, declared)
   }
 
   /** @internal Resolves once the tables exist and peer arrivals are being ingested in this tab. */
@@ -270,22 +268,9 @@ export class EventStore {
     return ((await this.db.transaction((t) => t.last(LOG))) as number | undefined) ?? 0
   }
 
-  /**
-   * Calls `handler` with every event after `from` (`'origin'`: all of them; `'current'`: those
-   * appended after this call; a position: those after it), in position order, once each: first
-   * the events already stored (catch-up), then live ones as they are appended by this tab,
-   * another tab or a peer. Only one handler call runs at a time; a handler that throws (or
-   * rejects) is called again with the same event after a backoff, never skipped. Returns the
-   * unsubscribe function.
-   *
-   * @throws WebnesiaError `'badarg'` for bad options or a handler that is not a function.
-   * @example
-   * const off = es.subscribe({ from: 'origin', stream: 'account-1' }, async (ev) => { console.log(ev.position, ev.type) })
-   */
-  subscribe(opts: SubscribeOptions, handler: EventHandler): () => void {
-    this.db.systemInfo('isRunning') // throws DatabaseClosedError on a closed handle
-    if (typeof handler !== 'function') throw bad('subscribe: the handler must be a function')
-    const sub = new CatchUp(this, opts, handler)
+  /** Starts a checked subscription (api.ts attached `watch` at the call); returns its stop. */
+  subscribe(opts: SubscribeOptions, handler: EventHandler, watch: LogWatch): () => void {
+    const sub = new CatchUp(this, opts, handler, watch)
     this.subs.add(sub)
     sub.start()
     return () => {

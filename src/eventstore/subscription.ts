@@ -10,7 +10,7 @@
  * position order, late events from peers included.
  *
  * `from: 'current'` is the position when `subscribe` was called: the table listener is attached
- * synchronously, and if a write arrives before the loop has read the last position, the first
+ * synchronously (api.ts, `LogWatch`), and if a write arrives before the loop has read the last position, the first
  * position it saw (minus one) is the start.
  *
  * A handler that throws is retried with exponential backoff (10 ms … 2 s) on the same event,
@@ -18,11 +18,10 @@
  *
  * @module
  */
-import { DatabaseClosedError, NoSuchTableError, WebnesiaError } from '../errors.js'
-import type { TableEvent } from '../events/subscriptions.js'
+import { DatabaseClosedError } from '../errors.js'
+import type { LogWatch } from './api.js'
 import { Signal, backoffMs, delay } from './signal.js'
-import type { EventStore, RecordedEvent } from './store.js'
-import { LOG, type LogRow } from './tables.js'
+import type { RecordedEvent, StoreEngine } from './store.js'
 
 /** Options of `es.subscribe`. */
 export interface SubscribeOptions {
@@ -39,68 +38,33 @@ export interface SubscribeOptions {
 /** A subscription handler. */
 export type EventHandler = (event: RecordedEvent) => unknown
 
-function bad(message: string): WebnesiaError {
-  return new WebnesiaError('badarg', message)
-}
-
-/** Validates subscribe options (typed errors, nothing started). */
-export function checkSubscribeOptions(opts: unknown): asserts opts is SubscribeOptions {
-  if (typeof opts !== 'object' || opts === null) throw bad("subscribe: options must be { from: 'origin' | 'current' | position, stream? }")
-  const o = opts as Record<string, unknown>
-  const from = o['from']
-  if (from !== 'origin' && from !== 'current' && !(typeof from === 'number' && Number.isInteger(from) && from >= 0)) {
-    throw bad(`subscribe: from is 'origin', 'current' or a position (integer >= 0), not ${String(from)}`)
-  }
-  const stream = o['stream']
-  if (stream !== undefined && (typeof stream !== 'string' || stream.length === 0)) throw bad('subscribe: stream is a non-empty string')
-  if (o['onError'] !== undefined && typeof o['onError'] !== 'function') throw bad('subscribe: onError must be a function')
-  const b = o['batchSize']
-  if (b !== undefined && (typeof b !== 'number' || !Number.isInteger(b) || b < 1)) throw bad('subscribe: batchSize is an integer >= 1')
-}
-
 /** One subscription's loop. */
 export class CatchUp {
   private readonly wake = new Signal()
   private stopped = false
-  private off: (() => void) | null = null
-  /** The first new position the listener saw before the loop knew where 'current' is. */
-  private firstSeen: number | undefined
   private cursor: number | undefined
 
+  /** @param watch the `es:log` listener `subscribe` attached at the call (api.ts) */
   constructor(
-    private readonly store: EventStore,
+    private readonly store: StoreEngine,
     private readonly opts: SubscribeOptions,
     private readonly handler: EventHandler,
-  ) {
-    checkSubscribeOptions(opts)
-  }
+    private readonly watch: LogWatch,
+  ) {}
 
-  /** Attaches the listener now and runs the loop in the background. */
+  /** Runs the loop in the background (the listener is attached already). */
   start(): void {
     const from = this.opts.from
     this.cursor = from === 'origin' ? 0 : from === 'current' ? undefined : from
-    if (!this.listen() && from === 'current') this.cursor = 0 // no es:log in this tab yet: nothing came before
+    if (!this.watch.hadLog && from === 'current') this.cursor = 0 // no es:log in this tab at the call: nothing came before
+    this.watch.wake = () => this.wake.fire()
     void this.loop()
   }
 
   stop(): void {
     this.stopped = true
-    this.off?.()
-    this.off = null
+    this.watch.close()
     this.wake.fire()
-  }
-
-  private listen(): boolean {
-    try {
-      this.off = this.store.db.subscribe({ table: LOG }, (ev: TableEvent) => {
-        if (ev.type === 'write' && this.cursor === undefined && this.firstSeen === undefined) this.firstSeen = (ev.record as LogRow & Record<string, unknown>).seq
-        this.wake.fire()
-      })
-      return true
-    } catch (e) {
-      if (e instanceof NoSuchTableError) return false
-      throw e
-    }
   }
 
   private async loop(): Promise<void> {
@@ -121,10 +85,11 @@ export class CatchUp {
   private async run(): Promise<void> {
     await this.store.ready()
     if (this.stopped) return
-    if (!this.off) this.listen()
+    if (!this.watch.attached) this.watch.attach()
     if (this.cursor === undefined) {
       const last = await this.store.headPosition()
-      this.cursor = this.firstSeen !== undefined ? Math.min(this.firstSeen - 1, last) : last
+      const first = this.watch.firstSeen
+      this.cursor = first !== undefined ? Math.min(first - 1, last) : last
     }
     const n = this.opts.batchSize ?? 256
     while (!this.stopped) {

@@ -42,16 +42,12 @@ import { NoSuchTableError, TableExistsError } from '../errors.js'
 import type { Database } from '../db.js'
 import type { TableOptions } from '../schema/table-def.js'
 import type { Key } from '../storage/term.js'
+import { CHECKPOINT, EVENT, LOG, SNAPSHOT, STREAM, VERSION } from './names.js'
 
 /** On-disc format of the event store tables. */
 export const FORMAT = 1
 
-export const EVENT = 'es:event'
-export const STREAM = 'es:stream'
-export const VERSION = 'es:version'
-export const LOG = 'es:log'
-export const SNAPSHOT = 'es:snapshot'
-export const CHECKPOINT = 'es:checkpoint'
+export { EVENT, STREAM, VERSION, LOG, SNAPSHOT, CHECKPOINT } from './names.js'
 
 /** An event's id: `[stream, lamport, node]`. */
 export type EventId = [string, number, string]

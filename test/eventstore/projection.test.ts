@@ -26,7 +26,7 @@ const countOnce = async (t: Transaction, ev: RecordedEvent): Promise<void> => {
 async function waitPosition(db: Database, name: string, position: number): Promise<void> {
   // The projection API's own wait: dispatch's consistency uses the same.
   const { waitForCheckpoint } = await import('../../src/eventstore/projection.js')
-  await waitForCheckpoint(db.eventStore(), name, position, 15_000)
+  await waitForCheckpoint(await db.eventStore().loaded(), name, position, 15_000)
 }
 
 it('applies every event once, resumes from its checkpoint, sees live events', async () => {

@@ -88,7 +88,7 @@ it('two nodes append to one stream while partitioned: after the heal both keep e
   await b.eventStore().append('acc', [{ type: 'B', data: 2 }, { type: 'B', data: 3 }], { expectedVersion: 2 })
   await a.eventStore().append('other', [{ type: 'A', data: 9 }])
   const posA = (await a.eventStore().read('acc')).at(-1)?.position as number
-  await waitForCheckpoint(a.eventStore(), 'seen', posA, 10_000)
+  await waitForCheckpoint(await a.eventStore().loaded(), 'seen', posA, 10_000)
 
   net.connect(0, 1)
   await quiet(net, dbs)
@@ -111,7 +111,7 @@ it('two nodes append to one stream while partitioned: after the heal both keep e
   // Projections on both nodes handled every event once, the late ones included.
   for (const db of dbs) {
     const head = await db.transaction((t) => t.last('es:log'))
-    await waitForCheckpoint(db.eventStore(), 'seen', head as number, 10_000)
+    await waitForCheckpoint(await db.eventStore().loaded(), 'seen', head as number, 10_000)
     const seen = await db.dirtyMatchObject('seen', {})
     expect(seen.map((r) => r['key']).sort()).toEqual([`${a.node}:0`, `${a.node}:1`, `${a.node}:2`, `${a.node}:9`, `${b.node}:1`, `${b.node}:2`, `${b.node}:3`, `${a.node}:null`].sort())
   }

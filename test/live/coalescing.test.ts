@@ -1,12 +1,12 @@
 /**
- * The live query's scheduler (src/live/live-query.ts, "Coalescing"), driven through its host seam
+ * The live query's scheduler (src/live/runner.ts, "Coalescing"), driven through its host seam
  * with a fake clock: a change re-runs on the next task while fewer than RUNS_PER_FRAME runs
  * started within the last FRAME_MS; past that, it waits for the frame, and a burst ends with one
  * run at the final state.
  */
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import type { Applied } from '../../src/events/applied.js'
-import { FRAME_MS, LiveQuery, RUNS_PER_FRAME } from '../../src/live/live-query.js'
+import { FRAME_MS, LiveRun, RUNS_PER_FRAME } from '../../src/live/runner.js'
 import { ReadSet } from '../../src/txn/write-set.js'
 
 beforeEach(() => {
@@ -19,13 +19,13 @@ afterEach(() => {
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-function fakeHost(): { q: LiveQuery<number>; change: () => void; values: number[] } {
+function fakeHost(): { q: LiveRun<number>; change: () => void; values: number[] } {
   let state = 0
   let lsn = 0
   const listeners = new Set<(a: Applied) => void>()
   const reads = new ReadSet()
   reads.tables.set('t', 0)
-  const q = new LiveQuery<number>({
+  const q = new LiveRun<number>({
     observe: () => Promise.resolve({ outcome: { ok: true, value: state }, reads, lsn }),
     onApplied: (fn) => {
       listeners.add(fn)
@@ -33,7 +33,7 @@ function fakeHost(): { q: LiveQuery<number>; change: () => void; values: number[
     },
   })
   const values: number[] = []
-  q.subscribe((v) => values.push(v))
+  q.subscribe({ next: (v) => values.push(v) })
   const change = (): void => {
     state++
     lsn++
