@@ -10,7 +10,9 @@
  * equals its memory (reopened), and the valid peer still converges with it both ways.
  *
  * Diagnostics: `FUZZ_PROGRESS=1` (the document's size every 250 cases), `FUZZ_DEBUG=1` (each
- * accepted case), `FUZZ_GROWTH=1` (each case that grew the document by more than 2 kB).
+ * accepted case), `FUZZ_GROWTH=1` (each case that grew the document by more than 2 kB),
+ * `FUZZ_CHECK_DOC=1` (after each case, the victim's whole state decodes into a fresh document:
+ * finds the first accepted input that left it undecodable).
  */
 import * as encoding from 'lib0/encoding'
 import { expect } from 'vitest'
@@ -385,6 +387,16 @@ export async function fuzzRemote(cases: number, seed: number): Promise<FuzzStats
       s.accepted++
       if (process.env['FUZZ_DEBUG']) console.log(`accepted ${String(i)} ${g.name}: ${canonical(frames.map((f) => f.slice(0, 80)))}`)
       pipe.close()
+    }
+    if (process.env['FUZZ_CHECK_DOC']) {
+      const probe = new Y.Doc()
+      try {
+        Y.applyUpdate(probe, Y.encodeStateAsUpdate(target.doc))
+      } catch (e) {
+        throw new Error(`case ${String(i)} (${g.name}, ${closed() ? 'rejected' : 'accepted'}) left the victim's document undecodable: ${String(e)}; frames ${frames.map((f) => Buffer.from(f).toString('hex')).join(' ')}`)
+      } finally {
+        probe.destroy()
+      }
     }
     if (process.env['FUZZ_GROWTH']) {
       const grew = Y.encodeStateAsUpdate(target.doc).length - size0
