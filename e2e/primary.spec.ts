@@ -5,11 +5,13 @@
  * 1. 3 nodes × 100 read-increment-write transactions on one hot counter of a primary table, from
  *    the primary and the two replicas at once: the counter equals the committed increments on every
  *    node, and the values the increments wrote are exactly 1..N (a total order: 0 lost updates).
- * 2. A list-append history from the 3 nodes on a primary table, checked by the Elle-style checker
+ * 2. A second tab of a replica device that never joined: its increments, concurrent with the primary's
+ *    and the replica's, go through the device's replicating tab (0 lost updates, read-your-writes).
+ * 3. A list-append history from the 3 nodes on a primary table, checked by the Elle-style checker
  *    (test/elle/checker.ts): 0 anomalies.
- * 3. The primary partitioned away: a replica's write rejects with PrimaryUnavailableError, its
+ * 4. The primary partitioned away: a replica's write rejects with PrimaryUnavailableError, its
  *    replica reads go on; a write with `whenPrimaryDown: 'queue'` lands after the heal.
- * 4. Fail-over: while the old primary is cut off, setPrimary gives the role to a replica, which
+ * 5. Fail-over: while the old primary is cut off, setPrimary gives the role to a replica, which
  *    commits the cluster's writes; after the heal the old primary forwards to it; then the role
  *    moves back.
  */
@@ -163,6 +165,52 @@ test('3 nodes × 100 increments of one hot primary-table counter: the counter eq
   // Each committed increment read the value the one before it wrote: a total order, nothing lost.
   expect(values).toEqual(Array.from({ length: 300 }, (_, i) => i + 1))
   for (const p of pages) await expect.poll(() => valueOf(p), { timeout: 20_000 }).toBe(300)
+})
+
+test('a tab of a replica device that never joined: its increments route through the device’s replicating tab (0 lost updates, read-your-writes)', async ({}, info) => {
+  test.setTimeout(60_000)
+  const [a, b] = pages
+  // A second tab of device b: same origin (context), same database name, no join.
+  const tab = await openHarness(await b.context().newPage())
+  devices.push(tab)
+  const name = await b.evaluate(() => db.name)
+  await tab.evaluate(async (name) => {
+    window.db = await webnesia.openDatabase({ name })
+  }, name)
+  await expect.poll(() => tab.evaluate(() => db.tableInfo('counter', 'primary')), { timeout: 20_000 }).toBe(nodes[0])
+  expect(await tab.evaluate(() => db.replication)).toBeFalsy()
+  const PER = 40
+  const started = Date.now()
+  const runs = await Promise.all(
+    [a, b, tab].map((page) =>
+      page.evaluate(
+        async ({ per }) => {
+          const values: number[] = []
+          const stale: number[] = []
+          for (let i = 0; i < per; i++) {
+            const n = await db.transaction(async (t) => {
+              const [row] = await t.read<{ id: string; n: number }>('counter', 'tabs')
+              const n = (row?.n ?? 0) + 1
+              await t.write('counter', { id: 'tabs', n })
+              return n
+            })
+            values.push(n)
+            // Read-your-writes in the tab that wrote, whichever tab carried it to the primary.
+            const seen = (await db.dirtyRead<{ n: number }>('counter', 'tabs'))[0]?.n ?? 0
+            if (seen < n) stale.push(n)
+          }
+          return { values, stale }
+        },
+        { per: PER },
+      ),
+    ),
+  )
+  info.annotations.push({ type: 'increments', description: `${String(3 * PER)} in ${String(Date.now() - started)} ms from the primary, a replica and the replica's second tab` })
+  expect(runs.map((r) => r.stale)).toEqual([[], [], []])
+  expect(runs.flatMap((r) => r.values).sort((x, y) => x - y)).toEqual(Array.from({ length: 3 * PER }, (_, i) => i + 1))
+  for (const p of [...pages, tab]) await expect.poll(() => valueOf(p, 'tabs'), { timeout: 20_000 }).toBe(3 * PER)
+  await tab.close()
+  devices.splice(devices.indexOf(tab), 1)
 })
 
 test('a list-append history from 3 nodes on a primary table: 0 anomalies (Elle-style checker)', async ({}, info) => {
