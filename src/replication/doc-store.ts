@@ -48,9 +48,18 @@ export class DocStore {
     const r = await backend.transaction([YDOC], 'readonly')
     const stored = (await r.store(YDOC).getAll()) as Uint8Array[]
     if (stored.length === 0) return
-    const merged = Y.mergeUpdates(stored)
+    let merged = Y.mergeUpdates(stored)
     Y.applyUpdate(doc, merged, LOADED)
-    if (stored.length > 1) {
+    // Parts that Yjs keeps pending (structs after a gap, deletes of clocks the document lacks):
+    // only a store written before the guard refused them (guard.ts) has any. Dropped, with the
+    // stored state rewritten without them, so they are not sent on to every peer.
+    const dirty = doc.store.pendingStructs !== null || doc.store.pendingDs !== null
+    if (dirty) {
+      doc.store.pendingStructs = null
+      doc.store.pendingDs = null
+      merged = Y.encodeStateAsUpdate(doc)
+    }
+    if (stored.length > 1 || dirty) {
       // Compact: one update instead of many.
       const tx = await backend.transaction([YDOC], 'readwrite')
       const s = tx.store(YDOC)

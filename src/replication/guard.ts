@@ -14,6 +14,7 @@
  * @module
  */
 import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
 import { WebnesiaError } from '../errors.js'
 
 /** Largest update accepted from a peer. */
@@ -43,6 +44,9 @@ class Walker {
   }
   get left(): number {
     return this.buf.length - this.d.pos
+  }
+  get pos(): number {
+    return this.d.pos
   }
   uint(): number {
     if (this.left < 1) throw bad('unexpected end')
@@ -125,15 +129,33 @@ class Walker {
 /** Where an item of the document lives: its root and map key; 'gc' for a collected struct. */
 export type ItemPlace = { root: string; key: string | null } | 'gc'
 
+/** The local document, as {@link inspectUpdate} sees it. */
+export interface DocView {
+  /** Where the item at (client, clock) is; null when the document does not have it. */
+  place(client: number, clock: number): ItemPlace | null
+  /** The document's next clock of a client (0 when it has none of its structs). */
+  state(client: number): number
+}
+
 /** What {@link inspectUpdate} found. */
 export interface UpdateInfo {
   /** Root names the update writes to. */
   roots: Set<string>
   /**
-   * True when some item's origin is neither in the update nor known to the resolver (Yjs would
-   * keep it pending and integrate it, unchecked, once its origin arrives): do not apply it.
+   * True when some item's origin is neither in the update nor in the document, or some client's
+   * structs start past the document's clock of that client (Yjs would keep them pending and
+   * integrate them, unchecked, once the gap is filled): do not apply it.
    */
   unresolved: boolean
+  /**
+   * The update to apply: the input itself, or, when its delete set names clocks that neither
+   * the document nor the update has, a copy whose delete set leaves them out. Yjs would keep
+   * such deletes pending, in every later `encodeStateAsUpdate`, so on to every peer, with no
+   * bound; crafted ones there have made the whole state undecodable ("Unexpected case", the
+   * remote fuzz, seed 90211). A peer only deletes what it has, and its SYNC2 carries its whole
+   * delete set with the structs this node lacks: a delete left out here comes back with them.
+   */
+  update: Uint8Array
 }
 
 interface Parsed {
@@ -156,13 +178,14 @@ export function checkUpdate(update: Uint8Array, validate?: (root: string, value:
 /**
  * {@link checkUpdate}, and also for the items that name no parent (an overwrite of a map key
  * names the entry it replaces, its origin): their root and key are found through their origin,
- * in the update or by `resolve` (the local document), so their values are checked too.
+ * in the update or in `doc` (the local document), so their values are checked too; with `doc`,
+ * also the gaps and the deletes of clocks it does not have ({@link UpdateInfo}).
  * Throws `bad_update`.
  */
 export function inspectUpdate(
   update: Uint8Array,
   validate?: (root: string, value: unknown, key: string | null) => void,
-  resolve?: (client: number, clock: number) => ItemPlace | null,
+  doc?: DocView,
 ): UpdateInfo {
   if (!(update instanceof Uint8Array)) throw bad('not bytes')
   if (update.length > MAX_UPDATE) throw bad(`larger than ${String(MAX_UPDATE)} bytes`)
@@ -170,6 +193,10 @@ export function inspectUpdate(
   const roots = new Set<string>()
   const items: Parsed[] = []
   const sections = new Set<number>()
+  // Per client: [first clock, end clock] of the update's structs.
+  const spans = new Map<number, [number, number]>()
+  let dsStart = 0
+  const ds: [number, [number, number][]][] = []
   try {
     const clients = w.count(3)
     for (let c = 0; c < clients; c++) {
@@ -178,6 +205,7 @@ export function inspectUpdate(
       if (sections.has(client)) throw bad('a client listed twice')
       sections.add(client)
       let clock = w.uint()
+      const first = clock
       for (let s = 0; s < structs; s++) {
         const info = w.byte()
         const ref = info & BITS5
@@ -219,16 +247,20 @@ export function inspectUpdate(
         clock += len
         if (!Number.isSafeInteger(clock)) throw bad('clock out of range')
       }
+      if (structs > 0) spans.set(client, [first, clock])
     }
+    dsStart = w.pos
     const dsClients = w.count(2)
     for (let c = 0; c < dsClients; c++) {
-      w.uint()
+      const ranges: [number, number][] = []
+      ds.push([w.uint(), ranges])
       const n = w.count(2)
       for (let i = 0; i < n; i++) {
         const clock = w.uint()
         // Yjs fails on an empty range half-way through applying the update (after its structs).
         const len = w.uint()
         if (len < 1 || !Number.isSafeInteger(clock + len)) throw bad('a bad deleted range')
+        ranges.push([clock, len])
       }
     }
   } catch (e) {
@@ -236,7 +268,12 @@ export function inspectUpdate(
     throw bad(e instanceof Error ? e.message : String(e))
   }
   if (w.left !== 0) throw bad('trailing bytes')
-  const unresolved = placeItems(items, resolve)
+  let unresolved = placeItems(items, doc)
+  let out = update
+  if (doc) {
+    for (const [client, [first]] of spans) if (first > doc.state(client)) unresolved = true
+    out = withKnownDeletes(update, dsStart, ds, (client) => Math.max(doc.state(client), spans.get(client)?.[1] ?? 0))
+  }
   for (const it of items) {
     const place = it.place
     if (it.values === null || place === null || place === 'gc') continue
@@ -245,12 +282,47 @@ export function inspectUpdate(
       if (validate) validate(place.root, v, place.key)
     }
   }
-  return { roots, unresolved }
+  return { roots, unresolved, update: out }
+}
+
+/**
+ * The update with its delete set cut to the clocks below `known(client)`: itself when nothing is
+ * cut, else its structs' bytes followed by the delete set re-encoded (V1: client count, then per
+ * client its id, range count and ranges as clock, length).
+ */
+function withKnownDeletes(update: Uint8Array, dsStart: number, ds: [number, [number, number][]][], known: (client: number) => number): Uint8Array {
+  let cut = false
+  const kept: [number, [number, number][]][] = []
+  for (const [client, ranges] of ds) {
+    const end = known(client)
+    const mine: [number, number][] = []
+    for (const [clock, len] of ranges) {
+      if (clock + len <= end) mine.push([clock, len])
+      else {
+        cut = true
+        if (clock < end) mine.push([clock, end - clock])
+      }
+    }
+    if (mine.length > 0) kept.push([client, mine])
+  }
+  if (!cut) return update
+  const e = encoding.createEncoder()
+  encoding.writeUint8Array(e, update.subarray(0, dsStart))
+  encoding.writeVarUint(e, kept.length)
+  for (const [client, ranges] of kept) {
+    encoding.writeVarUint(e, client)
+    encoding.writeVarUint(e, ranges.length)
+    for (const [clock, len] of ranges) {
+      encoding.writeVarUint(e, clock)
+      encoding.writeVarUint(e, len)
+    }
+  }
+  return encoding.toUint8Array(e)
 }
 
 /** Finds the place of every item without one through its origin; true when some stay unknown. */
-function placeItems(items: Parsed[], resolve?: (client: number, clock: number) => ItemPlace | null): boolean {
-  if (!resolve) return false
+function placeItems(items: Parsed[], doc?: DocView): boolean {
+  if (!doc) return false
   const byClient = new Map<number, Parsed[]>()
   for (const it of items) {
     let l = byClient.get(it.client)
@@ -287,7 +359,7 @@ function placeItems(items: Parsed[], resolve?: (client: number, clock: number) =
       if (o === null) break
       const next = inUpdate(o[0], o[1])
       if (next === null) {
-        place = resolve(o[0], o[1])
+        place = doc.place(o[0], o[1])
         break
       }
       if (next.place !== null) {

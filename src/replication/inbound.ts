@@ -2,7 +2,8 @@
  * A peer's update, from the wire to the tables (the receiving half of the protocol):
  *
  *     SYNC2 / UPDATE(ack) ──► queued, in arrival order; then, one update at a time:
- *         checkUpdate (guard.ts: shape, counts; records fit the table)
+ *         checkUpdate (guard.ts: shape, counts; records fit the table; no gaps, no deletes
+ *         of clocks this node lacks)
  *         ──► Y.applyUpdate (origin: the Peer) ──► the doc's afterTransaction, at once:
  *             changed keys by table cookie, schema/copies touched?
  *         ──► schema touched ──► Loader.syncSchema, `schema_replicated`
@@ -79,32 +80,34 @@ export class Inbound {
     this.ctx.enqueue(async () => {
       // A peer rejected meanwhile: nothing more of it is taken.
       if (peer.rejected || this.ctx.stopped()) return
-      let change: DocChange | null
+      let applied: { change: DocChange; update: Uint8Array } | null
       try {
-        change = this.integrate(peer, update)
+        applied = this.integrate(peer, update)
       } catch (e) {
         this.peers.reject(peer, e)
         return
       }
       // Left out (not acknowledged: it is not durable here), or committed.
-      if (change !== null) await this.commit(peer, change, update, ack)
+      if (applied !== null) await this.commit(peer, applied.change, applied.update, ack)
     })
   }
 
   /**
-   * Checks an update and applies it to the document; returns what it changed (null: left out).
-   * Throws `bad_update` when it is refused.
+   * Checks an update and applies it to the document; returns what it changed and the update as
+   * applied (null: left out). Throws `bad_update` when it is refused.
    */
-  private integrate(peer: Peer, update: Uint8Array): DocChange | null {
-    const { unresolved } = inspectUpdate(
-      update,
+  private integrate(peer: Peer, received: Uint8Array): { change: DocChange; update: Uint8Array } | null {
+    const store = this.ctx.rdoc.doc.store
+    const { unresolved, update } = inspectUpdate(
+      received,
       (root, value, key) => {
         this.validateValue(root, value, key)
       },
-      (client, clock) => this.place(client, clock),
+      { place: (client, clock) => this.place(client, clock), state: (client) => Y.getState(store, client) },
     )
     // An item whose origin this node has not seen yet: Yjs would keep it and integrate it later,
     // unchecked. Left out; the peer's SYNC2 (or anti-entropy) brings it with its origin.
+    // Deletes of clocks this node does not have are left out of `update` (guard.ts).
     if (unresolved) return null
     this.change = null
     this.applying = true
@@ -117,7 +120,7 @@ export class Inbound {
     }
     const change = this.change ?? { tables: new Map(), schema: false }
     this.change = null
-    return change
+    return { change, update }
   }
 
   /** A peer's update changed the document (its afterTransaction, during {@link integrate}). */
