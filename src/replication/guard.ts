@@ -142,9 +142,10 @@ export interface UpdateInfo {
   /** Root names the update writes to. */
   roots: Set<string>
   /**
-   * True when some item's origin is neither in the update nor in the document, or some client's
-   * structs start past the document's clock of that client (Yjs would keep them pending and
-   * integrate them, unchecked, once the gap is filled): do not apply it.
+   * True when some item's origin is neither in the update nor in the document (Yjs would keep
+   * it pending and integrate it, unchecked, once its origin arrives): do not apply it. (Structs
+   * after a gap in their client's clocks are still kept pending by Yjs: a relayed update may
+   * arrive before the one it follows, and leaving it out stalls a link without anti-entropy.)
    */
   unresolved: boolean
   /**
@@ -179,7 +180,7 @@ export function checkUpdate(update: Uint8Array, validate?: (root: string, value:
  * {@link checkUpdate}, and also for the items that name no parent (an overwrite of a map key
  * names the entry it replaces, its origin): their root and key are found through their origin,
  * in the update or in `doc` (the local document), so their values are checked too; with `doc`,
- * also the gaps and the deletes of clocks it does not have ({@link UpdateInfo}).
+ * also the deletes of clocks it does not have ({@link UpdateInfo}).
  * Throws `bad_update`.
  */
 export function inspectUpdate(
@@ -268,11 +269,15 @@ export function inspectUpdate(
     throw bad(e instanceof Error ? e.message : String(e))
   }
   if (w.left !== 0) throw bad('trailing bytes')
-  let unresolved = placeItems(items, doc)
+  const unresolved = placeItems(items, doc)
   let out = update
   if (doc) {
-    for (const [client, [first]] of spans) if (first > doc.state(client)) unresolved = true
-    out = withKnownDeletes(update, dsStart, ds, (client) => Math.max(doc.state(client), spans.get(client)?.[1] ?? 0))
+    // Known: the document's clocks, and the update's own structs when they follow on from them.
+    out = withKnownDeletes(update, dsStart, ds, (client) => {
+      const state = doc.state(client)
+      const span = spans.get(client)
+      return span && span[0] <= state ? Math.max(state, span[1]) : state
+    })
   }
   for (const it of items) {
     const place = it.place

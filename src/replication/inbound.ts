@@ -2,8 +2,8 @@
  * A peer's update, from the wire to the tables (the receiving half of the protocol):
  *
  *     SYNC2 / UPDATE(ack) ──► queued, in arrival order; then, one update at a time:
- *         checkUpdate (guard.ts: shape, counts; records fit the table; no gaps, no deletes
- *         of clocks this node lacks)
+ *         checkUpdate (guard.ts: shape, counts; records fit the table; no deletes of
+ *         clocks this node lacks)
  *         ──► Y.applyUpdate (origin: the Peer) ──► the doc's afterTransaction, at once:
  *             changed keys by table cookie, schema/copies touched?
  *         ──► schema touched ──► Loader.syncSchema, `schema_replicated`

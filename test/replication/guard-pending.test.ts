@@ -1,9 +1,9 @@
 /**
  * What Yjs would keep pending from a peer's update: deletes of clocks the document does not
- * have, and structs after a gap. Kept, they travel in every later `encodeStateAsUpdate`, to every
+ * have (and structs after a gap). Kept, they travel in every later `encodeStateAsUpdate`, to every
  * peer, with no bound, and crafted ones made the whole state undecodable (the remote fuzz, seed
- * 90211: "Unexpected case"). The guard leaves such deletes out and reports gaps as unresolved;
- * a stored state that has such parts (written before the guard) is cleaned when it is loaded.
+ * 90211: "Unexpected case"). The guard leaves such deletes out; a stored state that has
+ * pending parts (written before the guard) is cleaned when it is loaded.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -99,19 +99,6 @@ it('an update whose delete set names only known clocks is applied as it came (th
   expect(info.update).toBe(diff)
   Y.applyUpdate(victim, info.update)
   expect([...victim.getMap('t:abc').keys()].sort()).toEqual(['b', 'd'])
-})
-
-it('structs after a gap in their client’s clocks are unresolved (Yjs would keep them pending)', () => {
-  const { victim, peer } = setup()
-  const before = Y.encodeStateVector(victim)
-  peer.getMap('t:abc').set('e', [{ v: 5 }])
-  const first = Y.encodeStateVector(peer)
-  peer.getMap('t:abc').set('f', [{ v: 6 }])
-  const second = Y.encodeStateAsUpdate(peer, first)
-  expect(inspectUpdate(second, undefined, view(victim)).unresolved).toBe(true)
-  // With the part before it, the same structs are resolved.
-  Y.applyUpdate(victim, Y.encodeStateAsUpdate(peer, before))
-  expect(inspectUpdate(second, undefined, view(victim)).unresolved).toBe(false)
 })
 
 it('a stored replication state with pending parts (written before the guard) is cleaned on load', async () => {
