@@ -50,12 +50,11 @@ export class DocStore {
     if (stored.length === 0) return
     let merged = Y.mergeUpdates(stored)
     Y.applyUpdate(doc, merged, LOADED)
-    // Parts that Yjs keeps pending (structs after a gap, deletes of clocks the document lacks):
-    // only a store written before the guard refused them (guard.ts) has any. Dropped, with the
-    // stored state rewritten without them, so they are not sent on to every peer.
-    const dirty = doc.store.pendingStructs !== null || doc.store.pendingDs !== null
+    // Deletes that Yjs keeps pending (of clocks the document lacks): only a store written before
+    // the guard cut them (guard.ts) has any. Dropped, with the stored state rewritten without
+    // them, so they are not sent on to every peer. (Pending structs, after a gap, stay Yjs's.)
+    const dirty = doc.store.pendingDs !== null
     if (dirty) {
-      doc.store.pendingStructs = null
       doc.store.pendingDs = null
       merged = Y.encodeStateAsUpdate(doc)
     }
