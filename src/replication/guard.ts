@@ -179,7 +179,8 @@ export function checkUpdate(update: Uint8Array, validate?: (root: string, value:
 /**
  * {@link checkUpdate}, and also for the items that name no parent (an overwrite of a map key
  * names the entry it replaces, its origin): their root and key are found through their origin,
- * in the update or in `doc` (the local document), so their values are checked too; with `doc`,
+ * in `doc` (the local document) where it has that clock, else in the update, so their values are
+ * checked under the key Yjs will put them under; with `doc`,
  * also the deletes of clocks it does not have ({@link UpdateInfo}).
  * Throws `bad_update`.
  */
@@ -362,11 +363,15 @@ function placeItems(items: Parsed[], doc?: DocView): boolean {
       seen.add(at)
       const o = at.origin
       if (o === null) break
-      const next = inUpdate(o[0], o[1])
-      if (next === null) {
-        place = doc.place(o[0], o[1])
+      // The document's item first: where it has that clock, Yjs skips the update's struct there
+      // (whatever it claims) and integrates this item under the document's one.
+      const known = doc.place(o[0], o[1])
+      if (known !== null) {
+        place = known
         break
       }
+      const next = inUpdate(o[0], o[1])
+      if (next === null) break
       if (next.place !== null) {
         place = next.place
         break

@@ -13,7 +13,9 @@
  * accepted case), `FUZZ_GROWTH=1` (each case that grew the document by more than 2 kB),
  * `FUZZ_DUMP=<file>` (the starting state and frames of a case that left the document undecodable,
  * as hex, to replay it). After every case the victim's document keeps no deletes pending (of
- * clocks it lacks: guard.ts) and its whole state decodes into a fresh document.
+ * clocks it lacks: guard.ts), its whole state decodes into a fresh document, and the valid peer
+ * has not rejected the victim (what the victim accepted, it relays: seed 70003 once slipped a
+ * record under a foreign key past it, guard-origin.test.ts).
  */
 import { writeFileSync } from 'node:fs'
 import * as encoding from 'lib0/encoding'
@@ -370,6 +372,11 @@ export async function fuzzRemote(cases: number, seed: number): Promise<FuzzStats
     rejectedEvents++
     reason = e.reason
   })
+  // The valid peer never rejects the victim: whatever the victim accepted and relays must pass b's guard too.
+  let validRejected = ''
+  b.subscribe('system', (e: SystemEvent) => {
+    if (e.type === 'peer_rejected') validRejected ||= e.reason
+  })
   const stats: FuzzStats = new Map(GENERATORS.map((g) => [g.name, { n: 0, rejected: 0, accepted: 0, worstMs: 0 }]))
   const rnd = prng(seed)
   clients = seed + 1
@@ -409,6 +416,7 @@ export async function fuzzRemote(cases: number, seed: number): Promise<FuzzStats
       if (process.env['FUZZ_DEBUG']) console.log(`accepted ${String(i)} ${g.name}: ${canonical(frames.map((f) => f.slice(0, 80)))}`)
       pipe.close()
     }
+    expect(validRejected, `case ${String(i)} (${g.name}): the valid peer rejected the victim`).toBe('')
     expectSound(target.doc, `case ${String(i)} (${g.name}, ${closed() ? 'rejected' : 'accepted'})`, state0, frames)
     if (process.env['FUZZ_GROWTH']) {
       const grew = Y.encodeStateAsUpdate(target.doc).length - size0
