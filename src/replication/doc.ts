@@ -109,10 +109,13 @@ export class ReplicaDoc {
             // Only this node's copy goes (delTableCopy): the table lives on elsewhere.
             this.copies.set(copyKey(def.name, self), null)
           } else if (op.op === 'delete') {
+            // The table goes everywhere (Mnesia's delete_table): its definition and every
+            // node's copy entry; each node drops its copy when it sees that.
             const cur = this.schema.get(def.name)
             if (cur?.cookie === def.cookie) {
               this.schema.delete(def.name)
               this.clearTable(def.cookie)
+              for (const k of [...this.copies.keys()]) if (k.startsWith(`${def.name}\u0000`)) this.copies.delete(k)
             }
             this.copies.delete(copyKey(def.name, self))
           } else {

@@ -142,10 +142,10 @@ export interface UpdateInfo {
   /** Root names the update writes to. */
   roots: Set<string>
   /**
-   * True when some item's origin is neither in the update nor in the document (Yjs would keep
-   * it pending and integrate it, unchecked, once its origin arrives): do not apply it. (Structs
-   * after a gap in their client's clocks are still kept pending by Yjs: a relayed update may
-   * arrive before the one it follows, and leaving it out stalls a link without anti-entropy.)
+   * True when some item's origin is neither in the update nor in the document, or some client's
+   * structs start past the document's clock of that client (a relayed update that overtook the
+   * one it follows). Yjs would keep them pending and integrate them later, unchecked (the checks
+   * here see the document as it is now): do not apply it, ask the peer for what is missing.
    */
   unresolved: boolean
   /**
@@ -180,8 +180,8 @@ export function checkUpdate(update: Uint8Array, validate?: (root: string, value:
  * {@link checkUpdate}, and also for the items that name no parent (an overwrite of a map key
  * names the entry it replaces, its origin): their root and key are found through their origin,
  * in `doc` (the local document) where it has that clock, else in the update, so their values are
- * checked under the key Yjs will put them under; with `doc`,
- * also the deletes of clocks it does not have ({@link UpdateInfo}).
+ * checked under the key Yjs will put them under; with `doc`, also the gaps and the deletes of
+ * clocks it does not have ({@link UpdateInfo}).
  * Throws `bad_update`.
  */
 export function inspectUpdate(
@@ -195,8 +195,10 @@ export function inspectUpdate(
   const roots = new Set<string>()
   const items: Parsed[] = []
   const sections = new Set<number>()
-  // Per client: [first clock, end clock] of the update's structs.
+  // Per client: [first clock, end clock] of the update's structs, and the end of the last Skip
+  // that structs follow (a gap inside the update, as Y.mergeUpdates writes them).
   const spans = new Map<number, [number, number]>()
+  const skips = new Map<number, number>()
   let dsStart = 0
   const ds: [number, [number, number][]][] = []
   try {
@@ -215,6 +217,7 @@ export function inspectUpdate(
           clock += w.uint() // GC or Skip: a length
           // Yjs would take a GC that ends past 2^53: that client's clocks would no longer be exact.
           if (!Number.isSafeInteger(clock)) throw bad('clock out of range')
+          if (ref === 10 && s < structs - 1) skips.set(client, clock)
           continue
         }
         let origin: [number, number] | null = null
@@ -270,9 +273,10 @@ export function inspectUpdate(
     throw bad(e instanceof Error ? e.message : String(e))
   }
   if (w.left !== 0) throw bad('trailing bytes')
-  const unresolved = placeItems(items, doc)
+  let unresolved = placeItems(items, doc)
   let out = update
   if (doc) {
+    for (const [client, [first]] of spans) if (first > doc.state(client) || (skips.get(client) ?? 0) > doc.state(client)) unresolved = true
     // Known: the document's clocks, and the update's own structs when they follow on from them.
     out = withKnownDeletes(update, dsStart, ds, (client) => {
       const state = doc.state(client)

@@ -3,7 +3,7 @@
  *
  *     SYNC2 / UPDATE(ack) ──► queued, in arrival order; then, one update at a time:
  *         checkUpdate (guard.ts: shape, counts; records fit the table; no deletes of
- *         clocks this node lacks)
+ *         clocks this node lacks; no gaps, no unknown origins: left out, SYNC1 to the peer)
  *         ──► Y.applyUpdate (origin: the Peer) ──► the doc's afterTransaction, at once:
  *             changed keys by table cookie, schema/copies touched?
  *         ──► schema touched ──► Loader.syncSchema, `schema_replicated`
@@ -22,6 +22,7 @@
  */
 import * as Y from 'yjs'
 import { WebnesiaError } from '../errors.js'
+import { makeTableDef, type TableDef } from '../schema/table-def.js'
 import { importRecord } from '../storage/record.js'
 import { decodeValue, keyString, parseKeyString } from './codec.js'
 import { tableOfCookie, type ReplicationContext } from './context.js'
@@ -65,6 +66,10 @@ export class Inbound {
   /** What the document transaction of the update being applied changed ({@link committed}). */
   private change: DocChange | null = null
   private applying = false
+  /** Definitions made from the document's schema entries (each entry's value is one object until it is replaced). */
+  private readonly clusterDefs = new WeakMap<object, TableDef>()
+  /** The last definition this node knew of each table cookie it held (tables dropped here or deleted). */
+  private readonly lastDefs = new Map<string, TableDef>()
 
   constructor(
     private readonly ctx: ReplicationContext,
@@ -75,11 +80,15 @@ export class Inbound {
     private readonly screen: Screen,
   ) {}
 
-  /** Takes a peer's update: it is checked, applied and committed after the ones before it. */
-  apply(peer: Peer, update: Uint8Array, ack: number): void {
+  /**
+   * Takes a peer's update: it is checked, applied and committed after the ones before it.
+   * `sync2`: the peer's answer to a SYNC1 (everything this node lacked of what it has).
+   */
+  apply(peer: Peer, update: Uint8Array, ack: number, sync2 = false): void {
     this.ctx.enqueue(async () => {
       // A peer rejected meanwhile: nothing more of it is taken.
       if (peer.rejected || this.ctx.stopped()) return
+      if (sync2) peer.catchingUp = false
       let applied: { change: DocChange; update: Uint8Array } | null
       try {
         applied = this.integrate(peer, update)
@@ -87,8 +96,21 @@ export class Inbound {
         this.peers.reject(peer, e)
         return
       }
-      // Left out (not acknowledged: it is not durable here), or committed.
-      if (applied !== null) await this.commit(peer, applied.change, applied.update, ack)
+      // Committed, or left out (not acknowledged yet: it is not durable here). A peer that sent
+      // it has what it follows: its SYNC2 brings that and this update's structs, with no gap,
+      // and is committed with the ack owed. One request at a time: any SYNC2 the peer sends
+      // after an update covers it.
+      if (applied !== null) {
+        const owed = sync2 ? peer.owedAck : 0
+        if (sync2) peer.owedAck = 0
+        await this.commit(peer, applied.change, applied.update, Math.max(ack, owed))
+        return
+      }
+      peer.owedAck = Math.max(peer.owedAck, ack)
+      if (!peer.catchingUp) {
+        peer.catchingUp = true
+        this.peers.send(peer, { kind: 'sync1', sv: Y.encodeStateVector(this.ctx.rdoc.doc) })
+      }
     })
   }
 
@@ -105,8 +127,8 @@ export class Inbound {
       },
       { place: (client, clock) => this.place(client, clock), state: (client) => Y.getState(store, client) },
     )
-    // An item whose origin this node has not seen yet: Yjs would keep it and integrate it later,
-    // unchecked. Left out; the peer's SYNC2 (or anti-entropy) brings it with its origin.
+    // An item whose origin this node has not seen yet, or structs after a gap: Yjs would keep
+    // them and integrate them later, unchecked. Left out; the peer's SYNC2 brings them whole.
     // Deletes of clocks this node does not have are left out of `update` (guard.ts).
     if (unresolved) return null
     this.change = null
@@ -137,6 +159,7 @@ export class Inbound {
   private async commit(peer: Peer, { tables, schema }: DocChange, update: Uint8Array | null, ack: number): Promise<void> {
     const { ctx } = this
     if (schema) {
+      this.rememberDefs()
       await this.loader.syncSchema()
       // Copies or definitions changed somewhere in the cluster (tableInfo's copy lists move).
       ctx.node.systemEvent({ type: 'schema_replicated', from: peer.node ?? 'unknown' })
@@ -149,18 +172,51 @@ export class Inbound {
     if (ack > 0) this.peers.send(peer, { kind: 'ack', ack })
   }
 
-  /** Records written into a table this node holds must fit its definition, under their own key. */
+  /**
+   * Records written into a table of the cluster must fit its definition, under their own key:
+   * this node's copy's; with no copy here, the definition in the document's schema; with none
+   * there either (deleted), the last one this node knew under that cookie. A node relays what
+   * it takes, so it checks what a node holding the table would: else a peer could pass bad
+   * records through a node without a copy, and the holders would reject that node (the remote
+   * fuzz, seeds 71006 and 71001: the victim's copy, then the table, was dropped by a peer, the
+   * valid peer kept its copy, and cut the victim off).
+   */
   private validateValue(root: string, value: unknown, key: string | null): void {
     if (!root.startsWith('t:')) return
-    const name = tableOfCookie(this.ctx.node, root.slice(2))
-    if (name === null) return
-    const def = this.ctx.node.catalog.get(name).def
+    const def = this.definition(root.slice(2))
+    if (def === null) return
+    const name = def.name
     const recs = (value as unknown[]).map((r) => importRecord(def, decodeValue(r)))
     if (def.type !== 'bag' && recs.length !== 1) throw new WebnesiaError('bad_update', `${name}: a key of a set holds one record`)
     if (key === null) return
     parseKeyString(key)
     const at = def.attributes[0] as string
     for (const r of recs) if (keyString(r[at] as never) !== key) throw new WebnesiaError('bad_update', `${name}: a record under a foreign key`)
+  }
+
+  /** The definition of the cluster's table whose cookie is `cookie` (null: none is known here). */
+  private definition(cookie: string): TableDef | null {
+    const local = tableOfCookie(this.ctx.node, cookie)
+    if (local !== null) return this.ctx.node.catalog.get(local).def
+    for (const [name, c] of this.ctx.rdoc.schema) {
+      if (typeof c !== 'object' || c === null || c.cookie !== cookie) continue
+      let def = this.clusterDefs.get(c)
+      if (def === undefined) {
+        try {
+          def = makeTableDef(name, c, cookie)
+        } catch {
+          return null // not a definition (the schema's own check drops it: loader.ts)
+        }
+        this.clusterDefs.set(c, def)
+      }
+      return def
+    }
+    return this.lastDefs.get(cookie) ?? null
+  }
+
+  /** Remembers the definitions of this node's copies (before the schema sync may drop some). */
+  private rememberDefs(): void {
+    for (const rt of this.ctx.node.catalog.tables.values()) if (!rt.def.localContent) this.lastDefs.set(rt.def.cookie, rt.def)
   }
 
   /** Where an item of the document is (for the guard: an overwrite names its origin, not its key). */

@@ -79,11 +79,11 @@ export class Loader {
       const cur = clusterDef(rt.def)
       if (canonical(cur) !== canonical(cdef)) await ddl.redefineTable(node, name, cdef)
     }
-    // Tables deleted elsewhere: in the catalog and replicated, but no longer in the schema map
-    // while this node's copy entry is gone too.
+    // Tables deleted elsewhere: in the catalog and replicated, but no longer in the schema map.
+    // (A copy entry of this node left without a definition, by a peer that deleted only some
+    // entries, keeps no table: the schema is what the cluster has.)
     for (const rt of [...node.catalog.tables.values()]) {
       if (rt.def.localContent || docNames.has(rt.def.name)) continue
-      if (rdoc.copies.has(copyKey(rt.def.name, self))) continue
       await ddl.deleteTable(node, rt.def.name)
     }
   }

@@ -44,6 +44,17 @@ export class Peer {
   readonly reasm = new Reassembler()
   /** Tables whose keys this node re-asserts when the peer's changes arrive (master nodes). */
   reassert = new Set<string>()
+  /**
+   * This side left an update of the peer's out (a gap, an unknown origin: inbound.ts) and asked
+   * it for what this node lacks (SYNC1); until its SYNC2 comes, further ones ask nothing more.
+   */
+  catchingUp = false
+  /**
+   * The highest ack id of the peer's updates left out since its last SYNC2: the next SYNC2 it
+   * sends covers them (it left the peer after them, on an ordered link), so once that SYNC2 is
+   * committed they are acknowledged.
+   */
+  owedAck = 0
   /** The highest ack id the peer acknowledged. */
   acked = 0
   /** When a frame last came from the peer (ms since the epoch). */

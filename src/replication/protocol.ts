@@ -7,7 +7,8 @@
  *                 that asks for an answer gets this node's HELLO back
  *     SYNC1   ──► SYNC2(everything the state vector lacks)
  *     SYNC2   ──► inbound.apply; the peer caught up (partitions: stop re-asserting)
- *     UPDATE  ──► inbound.apply (its ack id is answered by an ACK once it is committed)
+ *     UPDATE  ──► inbound.apply (its ack id is answered by an ACK once it is committed; one
+ *                 left out, after a gap or with an unknown origin, is answered by a SYNC1)
  *     ACK     ──► acks.acked
  *     PREQ / PREPLY ──► the tab's primary service (primary-link.ts; src/primary/)
  *     local doc update ──► UPDATE(next ack id) to every peer, persisted
@@ -125,7 +126,7 @@ export class Protocol {
         break
       }
       case 'sync2':
-        this.inbound.apply(peer, m.update, 0)
+        this.inbound.apply(peer, m.update, 0, true)
         this.partitions.caughtUp(peer)
         break
       case 'update':

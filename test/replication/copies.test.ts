@@ -165,3 +165,22 @@ it('a storage type changed in one tab is the storage type in the other tabs, rec
     await c.close()
   }
 })
+
+it('deleteTable on one node deletes the table on every node (Mnesia: delete_table), also one recreated under its name after', async () => {
+  const { net, a, b } = await pair()
+  await a.createTable('gone', { attributes: ['k', 'v'] })
+  await a.dirtyWrite('gone', { k: 1, v: 'one' })
+  await quiet(net, [a, b])
+  expect(b.systemInfo('tables')).toEqual(['gone'])
+  await b.deleteTable('gone')
+  await quiet(net, [a, b])
+  expect(a.systemInfo('tables')).toEqual([])
+  expect(b.systemInfo('tables')).toEqual([])
+  expect(() => a.tableInfo('gone', 'size')).toThrow(expect.objectContaining({ code: 'no_exists' }))
+  // A new table of the name is a new table: nothing of the old one comes back.
+  await a.createTable('gone', { attributes: ['k', 'w'] })
+  await a.dirtyWrite('gone', { k: 2, w: 'two' })
+  await quiet(net, [a, b])
+  expect(await b.dirtyMatchObject('gone', {})).toEqual([{ k: 2, w: 'two' }])
+  expect(b.tableInfo('gone', 'attributes')).toEqual(['k', 'w'])
+})

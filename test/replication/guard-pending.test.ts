@@ -1,8 +1,9 @@
 /**
  * What Yjs would keep pending from a peer's update: deletes of clocks the document does not
- * have (and structs after a gap). Kept, they travel in every later `encodeStateAsUpdate`, to every
+ * have, and structs after a gap. Kept, they travel in every later `encodeStateAsUpdate`, to every
  * peer, with no bound, and crafted ones made the whole state undecodable (the remote fuzz, seed
- * 90211: "Unexpected case"). The guard leaves such deletes out; a stored state that has
+ * 90211: "Unexpected case"). The guard leaves such deletes out and reports gaps as unresolved
+ * (inbound.ts then asks the peer for what is missing); a stored state that has
  * pending parts (written before the guard) is cleaned when it is loaded.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -99,6 +100,28 @@ it('an update whose delete set names only known clocks is applied as it came (th
   expect(info.update).toBe(diff)
   Y.applyUpdate(victim, info.update)
   expect([...victim.getMap('t:abc').keys()].sort()).toEqual(['b', 'd'])
+})
+
+it('structs after a gap in their client’s clocks are unresolved, also a gap inside a merged update (a Skip)', () => {
+  const { victim, peer } = setup()
+  const before = Y.encodeStateVector(victim)
+  peer.getMap('t:abc').set('e', [{ v: 5 }])
+  const first = Y.encodeStateVector(peer)
+  const u1 = Y.encodeStateAsUpdate(peer, before)
+  peer.getMap('t:abc').set('f', [{ v: 6 }])
+  const mid = Y.encodeStateVector(peer)
+  peer.getMap('t:abc').set('g', [{ v: 7 }])
+  const u2 = Y.encodeStateAsUpdate(peer, first)
+  const u3 = Y.encodeStateAsUpdate(peer, mid)
+  expect(inspectUpdate(u2, undefined, view(victim)).unresolved).toBe(true)
+  // 'e' and 'g' merged: Y.mergeUpdates writes a Skip over 'f'; Yjs would keep 'g' pending.
+  const skipping = Y.mergeUpdates([u1, u3])
+  expect(Y.decodeUpdate(skipping).structs.some((s) => s.constructor.name === 'Skip')).toBe(true)
+  expect(inspectUpdate(skipping, undefined, view(victim)).unresolved).toBe(true)
+  // With the part before it, the same structs are resolved.
+  Y.applyUpdate(victim, u1)
+  expect(inspectUpdate(u2, undefined, view(victim)).unresolved).toBe(false)
+  expect(inspectUpdate(u1, undefined, view(victim)).unresolved).toBe(false)
 })
 
 it('a stored replication state with pending parts (written before the guard) is cleaned on load', async () => {
