@@ -284,12 +284,15 @@ export function inspectUpdate(
       return span && span[0] <= state ? Math.max(state, span[1]) : state
     })
   }
-  for (const it of items) {
-    const place = it.place
-    if (it.values === null || place === null || place === 'gc') continue
-    for (const v of it.values) {
-      checkValue(place.root, v)
-      if (validate) validate(place.root, v, place.key)
+  // The schema's entries first: a table the update creates is known when its records are checked.
+  for (const schemaFirst of [true, false]) {
+    for (const it of items) {
+      const place = it.place
+      if (it.values === null || place === null || place === 'gc' || (place.root === 'schema') !== schemaFirst) continue
+      for (const v of it.values) {
+        checkValue(place.root, v)
+        if (validate) validate(place.root, v, place.key)
+      }
     }
   }
   return { roots, unresolved, update: out }

@@ -30,7 +30,7 @@ import { commitRemote } from './doc-commit.js'
 import type { ReplicaDoc } from './doc.js'
 import type { DocStore } from './doc-store.js'
 import { inspectUpdate, type ItemPlace } from './guard.js'
-import type { Loader } from './loader.js'
+import { validClusterDef, type Loader } from './loader.js'
 import type { Partitions } from './partitions.js'
 import type { Peer, Peers } from './peers.js'
 import type { Screen } from './policy.js'
@@ -68,6 +68,8 @@ export class Inbound {
   private applying = false
   /** Definitions made from the document's schema entries (each entry's value is one object until it is replaced). */
   private readonly clusterDefs = new WeakMap<object, TableDef>()
+  /** Definitions the update being checked brings (schema entries), by cookie. */
+  private readonly incoming = new Map<string, TableDef>()
   /** The last definition this node knew of each table cookie it held (tables dropped here or deleted). */
   private readonly lastDefs = new Map<string, TableDef>()
 
@@ -120,6 +122,7 @@ export class Inbound {
    */
   private integrate(peer: Peer, received: Uint8Array): { change: DocChange; update: Uint8Array } | null {
     const store = this.ctx.rdoc.doc.store
+    this.incoming.clear()
     const { unresolved, update } = inspectUpdate(
       received,
       (root, value, key) => {
@@ -182,6 +185,12 @@ export class Inbound {
    * valid peer kept its copy, and cut the victim off).
    */
   private validateValue(root: string, value: unknown, key: string | null): void {
+    if (root === 'schema') {
+      // A definition the update brings (the guard hands these over first): its records are
+      // checked against it. One that is not a definition is ignored by the schema sync.
+      if (key !== null && validClusterDef(key, value)) this.incoming.set(value.cookie, makeTableDef(key, value, value.cookie))
+      return
+    }
     if (!root.startsWith('t:')) return
     const def = this.definition(root.slice(2))
     if (def === null) return
@@ -196,6 +205,8 @@ export class Inbound {
 
   /** The definition of the cluster's table whose cookie is `cookie` (null: none is known here). */
   private definition(cookie: string): TableDef | null {
+    const brought = this.incoming.get(cookie)
+    if (brought) return brought
     const local = tableOfCookie(this.ctx.node, cookie)
     if (local !== null) return this.ctx.node.catalog.get(local).def
     for (const [name, c] of this.ctx.rdoc.schema) {

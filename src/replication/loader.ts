@@ -225,7 +225,8 @@ function recsKey(def: TableDef, recs: readonly Rec[]): Key {
   return (recs[0] as Rec)[def.attributes[0] as string] as Key
 }
 
-function validClusterDef(name: string, d: unknown): d is ClusterDef {
+/** True when `d` is a definition the schema sync takes for table `name`. */
+export function validClusterDef(name: string, d: unknown): d is ClusterDef {
   if (typeof d !== 'object' || d === null) return false
   const c = d as Partial<ClusterDef>
   if (c.name !== name || typeof c.cookie !== 'string' || !Array.isArray(c.masterNodes)) return false

@@ -239,3 +239,25 @@ it('a node without a copy checks the records it would relay against the schemaâ€
   expect(b.systemInfo('tables')).toEqual([])
   expect(net.connected(0, 1)).toBe(true)
 })
+
+it('records of a table the same update creates are checked against the definition it brings', async () => {
+  const { a, b, net, doc, rejected, evil } = await cluster()
+  const cookie = 'ck-fresh-0001'
+  const create = (d: Y.Doc, recs: { id: number; v: string }[]): void => {
+    d.getMap('schema').set('fresh', { name: 'fresh', attributes: ['id', 'v'], type: 'set', index: [], recordName: 'fresh', cookie, masterNodes: [] })
+    d.getMap(`t:${cookie}`).set(keyString(1), recs)
+  }
+  const sv = Y.encodeStateVector(doc)
+  const bad = await evil([editOf(doc, 7101, (d) => create(d, [{ id: 2, v: 'foreign' }]))])
+  expect(bad.closed).toBe(true)
+  expect(rejected.map((r) => r.at)).toEqual(['victim'])
+  expect(rejected[0]?.reason).toContain('fresh: a record under a foreign key')
+  expect(Y.encodeStateVector(doc)).toEqual(sv)
+  expect(a.systemInfo('tables')).toEqual(['pile'])
+  // The same, with a record that fits: the table and its record reach both nodes.
+  const good = await evil([editOf(doc, 7102, (d) => create(d, [{ id: 1, v: 'fits' }]))])
+  expect(good.closed).toBe(false)
+  expect(rejected.map((r) => r.at)).toEqual(['victim'])
+  expect(await b.dirtyRead('fresh', 1)).toEqual([{ id: 1, v: 'fits' }])
+  expect(net.connected(0, 1)).toBe(true)
+})
