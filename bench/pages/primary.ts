@@ -8,7 +8,11 @@
  * - `primary.txn`: the same transaction on B: forwarded to A, validated and committed there,
  *   answered, and B waits until its copy holds the commit (read-your-writes);
  * - `replica.read`: a read-only transaction on B (the local copy);
- * - `primary.read`: the same with `{ reads: 'primary' }` (validated at A: one round trip).
+ * - `primary.read`: the same with `{ reads: 'primary' }` (validated at A: one round trip);
+ * - `tab.txn`: the increment from a second instance of B's database that never joined (another
+ *   tab of device B, here in the same page): it goes to B's replicating instance over the tabs'
+ *   BroadcastChannel, and from there to A;
+ * - `bc.rtt`: a bare BroadcastChannel round trip between two channels of one name (the tabs' floor).
  *
  * WebRTC on loopback needs `--allow-loopback-in-peer-connection` and the microphone permission
  * (TESTING.md); bench/run.mjs passes both. When the pair does not connect within 3 s the same
@@ -121,6 +125,26 @@ async function until(ok: () => boolean, what: string): Promise<void> {
   }
 }
 
+/** Median round trip between two BroadcastChannel objects of one name (what two tabs talk over). */
+async function broadcastRoundTrip(n: number): Promise<number> {
+  const name = uniqueName('bc')
+  const ping = new BroadcastChannel(name)
+  const pong = new BroadcastChannel(name)
+  pong.onmessage = (e: MessageEvent<unknown>) => {
+    pong.postMessage(e.data)
+  }
+  try {
+    return await timed(n, () => {
+      const got = new Promise<void>((r) => (ping.onmessage = () => r()))
+      ping.postMessage({ seq: 1 })
+      return got
+    })
+  } finally {
+    ping.close()
+    pong.close()
+  }
+}
+
 const incr = (db: Database) =>
   db.transaction(async (t) => {
     const [row] = await t.read<{ id: string; n: number }>('stock', 'sku')
@@ -157,6 +181,7 @@ export async function primaryBench(p: { n: number }): Promise<Record<string, num
   }
   const a = await openDatabase({ name: uniqueName('prim-a') })
   const b = await openDatabase({ name: uniqueName('prim-b') })
+  let tab: Database | null = null
   try {
     await a.createTable('stock', { attributes: ['id', 'n'], storage: 'disc_copies' })
     let attachB: ((p: Pipe) => void) | null = null
@@ -173,10 +198,17 @@ export async function primaryBench(p: { n: number }): Promise<Record<string, num
     out['primary.txn'] = await timed(p.n, () => incr(b))
     out['replica.read'] = await timed(p.n, () => b.transaction(async (t) => t.read('stock', 'sku')))
     out['primary.read'] = await timed(p.n, () => b.transaction(async (t) => t.read('stock', 'sku'), { reads: 'primary' }))
+    out['bc.rtt'] = await broadcastRoundTrip(p.n)
+    tab = await openDatabase({ name: b.name })
+    const other = tab
+    await until(() => other.tableInfo('stock', 'primary') === a.node, "the second tab to learn the primary's role")
+    if (other.replication) throw new Error('PRIM: the second tab replicates (it must route through the first)')
+    out['tab.txn'] = await timed(p.n, () => incr(other))
     const [row] = await a.dirtyRead<{ n: number }>('stock', 'sku')
-    if (row?.n !== 2 * p.n) throw new Error(`PRIM: counter ${String(row?.n)} after ${String(2 * p.n)} increments`)
+    if (row?.n !== 3 * p.n) throw new Error(`PRIM: counter ${String(row?.n)} after ${String(3 * p.n)} increments`)
     return out
   } finally {
+    await tab?.close()
     await b.close()
     await a.close()
     net?.close()
