@@ -807,7 +807,12 @@ try {
 load.end = os.loadavg()
 
 // --merge: the workloads this run left out keep their figures from the committed run.
-/** @type {{ date: string, commit: string, ids: string[] } | null} */
+/**
+ * `from`: per workload kept from the committed run, the run that measured it (a committed run
+ * that was itself merged says, per workload, where each came from; older ones only name the run
+ * they merged from and the workloads they measured).
+ * @type {{ date: string, commit: string, ids: string[], from: Record<string, { date: string, commit: string }> } | null}
+ */
 let merged = null
 /** @type {unknown} */
 let committedNode = null
@@ -816,7 +821,12 @@ if (merging) {
   if (committed.meta.mode !== (quick ? 'quick' : 'full')) throw new Error(`--merge: the committed run is ${committed.meta.mode}, this one is not`)
   const ids = Object.keys(committed.results).filter((id) => !(id in results))
   for (const id of ids) results[id] = committed.results[id]
-  merged = { date: committed.meta.mergedFrom?.date ?? committed.meta.date, commit: committed.meta.mergedFrom?.commit ?? committed.meta.commit, ids }
+  const cm = committed.meta
+  const own = { date: cm.date, commit: cm.commit }
+  const older = cm.mergedFrom ? { date: cm.mergedFrom.date, commit: cm.mergedFrom.commit } : own
+  const from = {}
+  for (const id of ids) from[id] = cm.mergedFrom?.from?.[id] ?? (cm.ranNow && !cm.ranNow.includes(id) ? older : own)
+  merged = { date: older.date, commit: older.commit, ids, from }
   committedNode = committed.node
   if (consistency.checks === 0 && committed.consistency) Object.assign(consistency, committed.consistency)
 }
@@ -894,7 +904,16 @@ md.push(`- Machine: ${meta.os}, ${meta.cpus}, ${meta.memoryGiB} GiB; Node ${meta
 md.push(
   `- Load average (1/5/15 min): start ${load.start.map((x) => x.toFixed(2)).join(' / ')}, end ${load.end.map((x) => x.toFixed(2)).join(' / ')} — other jobs share this 2-core machine; treat absolute numbers as indicative`,
 )
-if (merged) md.push(`- Merged (\`--merge\`): this run measured ${[...only].join(', ')}; ${merged.ids.join(', ')}${only.has('NODE') ? '' : ' and the Node row'} are the figures of the run of ${merged.date} at ${merged.commit}`)
+if (merged) {
+  /** @type {Map<string, string[]>} */
+  const byRun = new Map()
+  for (const id of merged.ids) {
+    const run = `the run of ${merged.from[id].date} at ${merged.from[id].commit}`
+    byRun.set(run, [...(byRun.get(run) ?? []), id])
+  }
+  const kept = [...byRun].map(([run, ids]) => `${ids.join(', ')} from ${run}`).join('; ')
+  md.push(`- Merged (\`--merge\`): this run measured ${[...only].join(', ')}; the other figures are kept: ${kept}${only.has('NODE') ? '' : `; the Node row from the run of ${merged.date} at ${merged.commit}`}`)
+}
 md.push(`- Code: webnesia ${versions.webnesia} at ${commit}; ${Object.entries(versions).filter(([k]) => k !== 'webnesia').map(([k, v]) => `${k} ${v}`).join(', ')}`)
 md.push(`- Verdict: ${failed.length ? `**${failed.length} workload(s) FAILED** (${failed.map(([k]) => k).join(', ')})` : 'every workload ran'}; TPC-B consistency: ${consistency.checks === 0 ? 'not run' : consistency.ok ? `PASS (${consistency.checks} checks)` : '**FAIL**'}`)
 md.push('')
