@@ -211,15 +211,10 @@ export class Inbound {
     if (local !== null) return this.ctx.node.catalog.get(local).def
     for (const [name, c] of this.ctx.rdoc.schema) {
       if (typeof c !== 'object' || c === null || c.cookie !== cookie) continue
+      // Not a definition: the schema sync ignores it too (loader.ts), its records go unchecked.
+      if (!validClusterDef(name, c)) return null
       let def = this.clusterDefs.get(c)
-      if (def === undefined) {
-        try {
-          def = makeTableDef(name, c, cookie)
-        } catch {
-          return null // not a definition (the schema's own check drops it: loader.ts)
-        }
-        this.clusterDefs.set(c, def)
-      }
+      if (def === undefined) this.clusterDefs.set(c, (def = makeTableDef(name, c, cookie)))
       return def
     }
     return this.lastDefs.get(cookie) ?? null
