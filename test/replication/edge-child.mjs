@@ -15,9 +15,17 @@ const [lib, dir, name] = process.argv.slice(2)
 const { openDatabase } = await import(`${lib}/index.js`)
 const db = await openDatabase({ name, dir })
 if (process.env.EDGE_DEBUG) db.subscribe('system', (e) => process.stderr.write(`${name} ${JSON.stringify(e)}\n`))
+// The last system events (node_up, peer_rejected, copies…), told with a wait that failed.
+const events = []
+db.subscribe('system', (e) => {
+  events.push(e.type === 'peer_rejected' ? `${e.type} (${e.reason})` : e.type)
+  if (events.length > 40) events.shift()
+})
 
 async function waitSize(table, size) {
-  await db.waitForTables([table], 60_000)
+  await db.waitForTables([table], 60_000).catch((e) => {
+    throw new Error(`${String(e)}; connected peers: ${String(db.replication?.connected().length ?? 'not replicating')}; last system events: ${events.join(', ') || 'none'}`)
+  })
   while (db.tableInfo(table, 'size') < size) {
     await new Promise((resolve) => {
       const offs = [db.subscribe({ table }, done), db.subscribe('system', done)]
