@@ -50,12 +50,15 @@ export class DocStore {
     if (stored.length === 0) return
     let merged = Y.mergeUpdates(stored)
     Y.applyUpdate(doc, merged, LOADED)
-    // Deletes that Yjs keeps pending (of clocks the document lacks): only a store written before
-    // the guard cut them (guard.ts) has any. Dropped, with the stored state rewritten without
-    // them, so they are not sent on to every peer. (Pending structs, after a gap, stay Yjs's.)
-    const dirty = doc.store.pendingDs !== null
+    // What Yjs keeps pending (deletes of clocks the document lacks, structs after a gap): only a
+    // store written before the guard left such parts out (guard.ts) has any. Dropped, with the
+    // stored state rewritten without them: Yjs sends them on in every state, so peers that
+    // leave out updates with gaps would leave out every SYNC2 of this node. The peers that have
+    // what the gap lacks send it all again, whole.
+    const dirty = doc.store.pendingDs !== null || doc.store.pendingStructs !== null
     if (dirty) {
       doc.store.pendingDs = null
+      doc.store.pendingStructs = null
       merged = Y.encodeStateAsUpdate(doc)
     }
     if (stored.length > 1 || dirty) {

@@ -141,6 +141,9 @@ it('a stored replication state with pending parts (written before the guard) is 
     })
     let tx = await raw.transaction(['ydoc'], 'readwrite')
     fire(tx.store('ydoc').add(withDeletes(yUpdateOfNothing(), [[777, [[5, 1]]]]), 99))
+    // And structs after a gap (client 778 from clock 1), as Yjs would have kept them: a peer that
+    // leaves out updates with gaps would leave out every SYNC2 of this node, which carries them.
+    fire(tx.store('ydoc').add(afterGap(), 100))
     await tx.done
     raw.close()
     await filesClosed()
@@ -160,7 +163,9 @@ it('a stored replication state with pending parts (written before the guard) is 
     const probe = new Y.Doc()
     Y.applyUpdate(probe, Y.mergeUpdates(stored))
     expect(probe.store.pendingDs).toBeNull()
+    expect(probe.store.pendingStructs).toBeNull()
     expect(probe.store.clients.size).toBeGreaterThan(0)
+    expect(probe.store.clients.has(778)).toBe(false)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -169,4 +174,14 @@ it('a stored replication state with pending parts (written before the guard) is 
 /** An update with no structs and no deletes. */
 function yUpdateOfNothing(): Uint8Array {
   return Y.encodeStateAsUpdate(new Y.Doc())
+}
+
+/** The second of two entries client 778 wrote: a struct at clock 1, after a gap (clock 0). */
+function afterGap(): Uint8Array {
+  const d = new Y.Doc()
+  d.clientID = 778
+  d.getMap('t:abc').set('p', [{ v: 1 }])
+  const sv = Y.encodeStateVector(d)
+  d.getMap('t:abc').set('q', [{ v: 2 }])
+  return Y.encodeStateAsUpdate(d, sv)
 }
