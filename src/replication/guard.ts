@@ -214,10 +214,14 @@ export function inspectUpdate(
         const info = w.byte()
         const ref = info & BITS5
         if (ref === 0 || ref === 10) {
+          const start = clock
           clock += w.uint() // GC or Skip: a length
           // Yjs would take a GC that ends past 2^53: that client's clocks would no longer be exact.
           if (!Number.isSafeInteger(clock)) throw bad('clock out of range')
           if (ref === 10 && s < structs - 1) skips.set(client, clock)
+          // A GC run is a place an origin can name: Yjs turns an item after it into GC too.
+          const len = clock - start
+          if (ref === 0 && len > 0) items.push({ client, clock: start, len, place: 'gc', origin: null, values: null })
           continue
         }
         let origin: [number, number] | null = null

@@ -20,6 +20,7 @@ import { openDatabase, type Database, type Pipe, type SystemEvent } from '../../
 import { keyString } from '../../src/replication/codec.js'
 import type { Replicator } from '../../src/replication/replicator.js'
 import type { PeerUp } from '../../src/replication/transport.js'
+import { inspectUpdate } from '../../src/replication/guard.js'
 import { decodeFrame, encodeMessage } from '../../src/replication/wire.js'
 import { uniqueName } from '../node/helpers.js'
 import { Network, quiet } from './network.js'
@@ -260,4 +261,31 @@ it('records of a table the same update creates are checked against the definitio
   expect(rejected.map((r) => r.at)).toEqual(['victim'])
   expect(await b.dirtyRead('fresh', 1)).toEqual([{ id: 1, v: 'fits' }])
   expect(net.connected(0, 1)).toBe(true)
+})
+
+it('an overwrite whose origin is in a GC run of the same update is placed there (Yjs makes it GC too), not unresolved', () => {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, 2) // clients
+  encoding.writeVarUint(e, 1) // client 901: one item, after (900, 1)
+  encoding.writeVarUint(e, 901)
+  encoding.writeVarUint(e, 0)
+  encoding.writeUint8(e, 8 | 128)
+  encoding.writeVarUint(e, 900)
+  encoding.writeVarUint(e, 1)
+  encoding.writeVarUint(e, 1)
+  encoding.writeAny(e, [{ v: 1 }])
+  encoding.writeVarUint(e, 1) // client 900: a GC run of 2
+  encoding.writeVarUint(e, 900)
+  encoding.writeVarUint(e, 0)
+  encoding.writeUint8(e, 0)
+  encoding.writeVarUint(e, 2)
+  encoding.writeVarUint(e, 0) // no deletes
+  const update = encoding.toUint8Array(e)
+  const empty = new Y.Doc()
+  const view = { state: (client: number) => Y.getState(empty.store, client), place: () => null }
+  expect(inspectUpdate(update, undefined, view).unresolved).toBe(false)
+  // Yjs takes it whole: nothing pending, the item is GC.
+  Y.applyUpdate(empty, update)
+  expect(empty.store.pendingStructs).toBeNull()
+  expect(Y.getState(empty.store, 901)).toBe(1)
 })
