@@ -10,7 +10,8 @@
  *             peer.reassert (partitions.ts) ──► this node's records back into the doc
  *             remote policies (policy.ts) ──► refused keys: not committed, written back
  *             commitRemote (doc-commit.ts) ──► invalid records: the peer is rejected
- *             the update persisted (doc-store.ts) ──► ACK(ack) to the peer
+ *             the update persisted (doc-store.ts) ──► ACK(ack) to the peer, once the updates
+ *             queued behind it are committed too (one ACK for a burst)
  *
  * An update enters the document only once the one before it is committed. The commit reads the
  * document's records of the changed keys as they are then (doc-commit.ts), so it must not see a
@@ -65,6 +66,8 @@ export function changeOf(rdoc: ReplicaDoc, tr: Y.Transaction): DocChange {
 export class Inbound {
   /** What the document transaction of the update being applied changed ({@link committed}). */
   private change: DocChange | null = null
+  /** The highest ack id committed per peer and not acknowledged yet (see {@link ackLater}). */
+  private readonly due = new Map<Peer, number>()
   private applying = false
   /** Definitions made from the document's schema entries (each entry's value is one object until it is replaced). */
   private readonly clusterDefs = new WeakMap<object, TableDef>()
@@ -172,7 +175,24 @@ export class Inbound {
     const invalid = await commitRemote(ctx, peer.node ?? 'unknown', tables)
     if (invalid > 0) this.peers.reject(peer, new WebnesiaError('bad_update', `${String(invalid)} invalid records from ${peer.node ?? 'a peer'} were not applied`))
     if (update) this.store.persist(update)
-    if (ack > 0) this.peers.send(peer, { kind: 'ack', ack })
+    this.ackLater(peer, ack)
+  }
+
+  /**
+   * Acknowledges `ack` once the updates queued now are committed too: an ACK covers every update
+   * before it on the link, so a burst of updates is one ACK per peer, and a node's ACKs to all
+   * its peers leave together (through a sync server, one message instead of one per update).
+   */
+  private ackLater(peer: Peer, ack: number): void {
+    if (ack <= 0) return
+    if (this.due.size === 0) {
+      this.ctx.enqueue(() => {
+        for (const [p, n] of this.due) this.peers.send(p, { kind: 'ack', ack: n })
+        this.due.clear()
+        return Promise.resolve()
+      })
+    }
+    this.due.set(peer, Math.max(this.due.get(peer) ?? 0, ack))
   }
 
   /**

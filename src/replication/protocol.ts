@@ -12,7 +12,8 @@
  *     ACK     ──► acks.acked
  *     PREQ / PREPLY ──► the tab's primary service (primary-link.ts; src/primary/)
  *     local doc update ──► UPDATE(next ack id) to every peer, persisted
- *     a peer's doc update ──► UPDATE(0) to every other peer (a partial mesh still converges)
+ *     a peer's doc update ──► UPDATE(0) to every other peer (a partial mesh still converges),
+ *                 except those on the sender's mesh (Pipe.mesh: the sender reached them itself)
  *     every resyncMs ──► SYNC1 to every peer (anti-entropy: dropped messages come back)
  *     every heartbeatMs ──► BEAT to every peer; a peer silent for peerTimeoutMs: node down (the
  *                 link stays: peers.ts)
@@ -78,8 +79,8 @@ export class Protocol {
 
   /** Asks every peer for what this node lacks. */
   resync(): void {
-    const sv = Y.encodeStateVector(this.ctx.rdoc.doc)
-    for (const p of this.peers) this.peers.send(p, { kind: 'sync1', sv })
+    const m: Message = { kind: 'sync1', sv: Y.encodeStateVector(this.ctx.rdoc.doc) }
+    for (const p of this.peers) this.peers.send(p, m)
   }
 
   /**
@@ -89,25 +90,30 @@ export class Protocol {
    */
   beat(timeoutMs: number, periodMs: number): void {
     const now = Date.now()
+    const beat: Message = { kind: 'beat' }
     const late = now - this.lastTick > 2 * periodMs
     this.lastTick = now
     for (const p of [...this.peers]) {
       if (p.cut) continue
       if (late) p.heard = Math.max(p.heard, now)
       if (now - p.heard > timeoutMs) this.peers.silent(p)
-      this.peers.send(p, { kind: 'beat' })
+      this.peers.send(p, beat)
     }
   }
 
   /** The document changed (origin: LOCAL, or the Peer whose update it was). */
   docUpdated(update: Uint8Array, from: Peer | null): void {
     if (from === null) {
-      const ack = this.acks.next()
-      for (const p of this.peers) this.peers.send(p, { kind: 'update', update, ack })
+      const m: Message = { kind: 'update', update, ack: this.acks.next() }
+      for (const p of this.peers) this.peers.send(p, m)
       this.store.persist(update)
       return
     }
-    for (const p of this.peers) if (p !== from) this.peers.send(p, { kind: 'update', update, ack: 0 })
+    // Relayed to the peers that may not have it: not to those that share a mesh with the sender
+    // (a sync server's room: the sender sent it to them itself).
+    const m: Message = { kind: 'update', update, ack: 0 }
+    const mesh = from.pipe.mesh
+    for (const p of this.peers) if (p !== from && (mesh === undefined || p.pipe.mesh !== mesh)) this.peers.send(p, m)
   }
 
   private handle(peer: Peer, m: Message): void {

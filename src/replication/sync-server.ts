@@ -11,30 +11,25 @@
  * y-websocket's server drops every other message type. So:
  *
  *     awareness   { webnesia: sid }       who is here: an added sid is peer up, a removed one peer down
- *     doc         Y.Array "wn:<sid>"      the mailbox of sid: senders push envelopes, sid reads
- *                                         them in order and deletes them
- *     envelope    [0][from sid][frame]    a frame from `from` to the mailbox's owner
- *                 [1][from sid]           bye: `from` closed the link
+ *     doc         Y.Array "wn:<sid>"      the outbox of sid: its envelopes to other connections,
+ *                                         each deleted once its recipient read it (outbox.ts)
  *
  * A sid names one connection of one node (a fresh random one after every reconnect), so frames
  * sent to a previous connection never reach the links of the next one: the transport contract's
  * "reconnect → fresh links". A link is reliable and ordered while both connections live: Yjs
- * delivers every update once, and pushes of one sender to one mailbox keep their order (a push
- * goes after the last item its sender knows). Frames are batched per task into one Yjs
- * transaction (one WebSocket message), at most {@link BATCH_BYTES} each.
+ * delivers every update once, and a sender's envelopes are read in the order it pushed them.
+ * A task's frames go in one Yjs transaction (one WebSocket message).
  *
- * Why a mailbox in the doc and not awareness or stateless messages: awareness drops all but the
- * latest state of a client, and stateless messages need server code. The price: every client of
- * the room receives every envelope (the servers broadcast doc updates), and a read-and-deleted
- * envelope leaves a small tombstone in the doc (Yjs garbage-collects the content). A closed
- * connection's mailbox is emptied by its node after it reconnects.
+ * Every member hears every other through the server, so the links share a mesh (Pipe.mesh): the
+ * replicator does not relay a peer's update to the others. The price of a server that
+ * broadcasts: every client receives every envelope, so a frame for all peers goes once (a
+ * PAYLOAD, outbox.ts) and a frame for one costs every client a small struct to skip.
  *
  * @module
  */
-import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import { WebnesiaError } from '../errors.js'
+import { BYE, FRAME, Outbox } from './outbox.js'
 import type { Disconnect, Pipe, PeerUp, Transport } from './transport.js'
 
 /** Which server protocol the URL speaks. */
@@ -49,12 +44,6 @@ export interface SyncServerOptions {
   serverKind?: ServerKind
 }
 
-/** The most envelope bytes sent in one Yjs transaction (one WebSocket message). */
-export const BATCH_BYTES = 512 * 1024
-
-const FRAME = 0
-const BYE = 1
-const PREFIX = 'wn:'
 
 interface AwarenessLike {
   clientID: number
@@ -121,35 +110,10 @@ const newSid = (): string => Math.random().toString(36).slice(2, 10) + Date.now(
 /** Runs the links of one connection over its doc and awareness; returns the disconnect. */
 export function mailboxes(doc: Y.Doc, relay: Relay, peerUp: PeerUp): Disconnect {
   let sid = newSid()
-  const old: string[] = [] // this node's previous sids: their mailboxes are emptied once reconnected
   const links = new Map<string, Link>()
   const dropped = new Set<string>() // sids whose link closed: never reopened
-  let outbox: { to: string; bytes: Uint8Array }[] = []
   let stopped = false
-  const box = (id: string): Y.Array<Uint8Array> => doc.getArray<Uint8Array>(PREFIX + id)
-
-  const flush = (): void => {
-    const out = outbox
-    outbox = []
-    for (let i = 0; i < out.length; ) {
-      let size = 0
-      doc.transact(() => {
-        while (i < out.length && (size === 0 || size + (out[i] as { bytes: Uint8Array }).bytes.length <= BATCH_BYTES)) {
-          const m = out[i++] as { to: string; bytes: Uint8Array }
-          size += m.bytes.length
-          box(m.to).push([m.bytes])
-        }
-      })
-    }
-  }
-  const post = (to: string, kind: number, frame?: Uint8Array): void => {
-    const e = encoding.createEncoder()
-    encoding.writeUint8(e, kind)
-    encoding.writeVarString(e, sid)
-    if (frame) encoding.writeUint8Array(e, frame)
-    if (outbox.length === 0) queueMicrotask(flush)
-    outbox.push({ to, bytes: encoding.toUint8Array(e) })
-  }
+  const mesh = {} // every link of this connection is on the room's mesh (transport.ts)
 
   const open = (peer: string): Link => {
     let onData: ((f: Uint8Array) => void) | null = null
@@ -163,12 +127,14 @@ export function mailboxes(doc: Y.Doc, relay: Relay, peerUp: PeerUp): Disconnect 
         closed = true
         links.delete(peer)
         dropped.add(peer)
+        box.forget(peer)
         onClose?.()
       },
     }
     const pipe: Pipe = {
+      mesh,
       send: (frame) => {
-        if (!closed) post(peer, FRAME, frame)
+        if (!closed) box.post(peer, FRAME, frame)
       },
       onData: (fn) => {
         onData = fn
@@ -178,7 +144,7 @@ export function mailboxes(doc: Y.Doc, relay: Relay, peerUp: PeerUp): Disconnect 
         onClose = fn
       },
       close: () => {
-        if (!closed && !stopped) post(peer, BYE)
+        if (!closed && !stopped) box.post(peer, BYE)
         link.gone()
       },
     }
@@ -186,6 +152,19 @@ export function mailboxes(doc: Y.Doc, relay: Relay, peerUp: PeerUp): Disconnect 
     peerUp(pipe)
     return link
   }
+
+  const receive = (from: string, kind: number, frame: Uint8Array | undefined): void => {
+    if (kind === BYE) {
+      links.get(from)?.gone()
+      dropped.add(from)
+      return
+    }
+    if (frame === undefined || dropped.has(from)) return
+    // A frame from a member this side has not seen in awareness yet opens its link.
+    const l = links.get(from) ?? open(from)
+    l.deliver(frame)
+  }
+  const box = new Outbox(doc, sid, receive)
 
   // Awareness: who is in the room now.
   const members = (): Set<string> => {
@@ -203,74 +182,23 @@ export function mailboxes(doc: Y.Doc, relay: Relay, peerUp: PeerUp): Disconnect 
     for (const peer of now) if (!links.has(peer) && !dropped.has(peer)) open(peer)
   }
 
-  // The mailbox: envelopes addressed to this connection, read in order, then deleted.
-  let reading = false
-  const read = (): void => {
-    reading = false
-    if (stopped) return
-    const mine = box(sid)
-    const items = mine.toArray()
-    if (items.length === 0) return
-    doc.transact(() => mine.delete(0, items.length))
-    for (const bytes of items) receive(bytes)
-  }
-  const receive = (bytes: unknown): void => {
-    if (!(bytes instanceof Uint8Array)) return // not an envelope (another app, or hostile): dropped
-    let kind: number, from: string
-    const d = decoding.createDecoder(bytes)
-    try {
-      kind = decoding.readUint8(d)
-      from = decoding.readVarString(d)
-    } catch {
-      return
-    }
-    if (from === sid) return
-    if (kind === BYE) {
-      links.get(from)?.gone()
-      dropped.add(from)
-      return
-    }
-    if (kind !== FRAME || dropped.has(from)) return
-    // A frame from a member this side has not seen in awareness yet opens its link.
-    const l = links.get(from) ?? open(from)
-    l.deliver(bytes.subarray(d.pos))
-  }
-  const onUpdate = (): void => {
-    if (!reading) {
-      reading = true
-      queueMicrotask(read)
-    }
-  }
-  doc.on('update', onUpdate)
-
   relay.onStatus((connected) => {
-    if (stopped) return
-    if (connected) {
-      // Empty the mailboxes of this node's previous connections (frames no link will read).
-      if (old.length > 0) {
-        doc.transact(() => {
-          for (const o of old.splice(0)) box(o).delete(0, box(o).length)
-        })
-      }
-      return
-    }
+    if (stopped || connected) return
     // The connection dropped: every link closes; the next connection is a new member.
     for (const l of [...links.values()]) l.gone()
-    old.push(sid)
     sid = newSid()
+    box.renew(sid)
     dropped.clear()
-    outbox = []
     relay.awareness.setLocalStateField('webnesia', sid)
   })
   relay.awareness.on('change', onAwareness)
   relay.awareness.setLocalStateField('webnesia', sid)
-  onUpdate()
 
   return () => {
     if (stopped) return
     stopped = true
     for (const l of [...links.values()]) l.gone()
-    doc.off('update', onUpdate)
+    box.stop()
     relay.destroy()
     doc.destroy()
   }

@@ -25,22 +25,27 @@
  *   opens, cuts and delays at will.
  * - **A sync server** (`sync-server.ts`: y-websocket's or Hocuspocus's server) fits the same shape: ONE
  *   WebSocket to a server that relays to many peers becomes one link per peer. The peer list is
- *   learned from awareness (each client publishes its node id; an added client is `peerUp` with
- *   a fresh link, a removed or timed-out one closes it); `link.send` wraps the frame in an
- *   envelope addressed to that peer (`{ to, from, frame }`), and the transport routes incoming
- *   envelopes addressed to this node to the link of their `from` (dropping the rest; a frame
- *   from a member not yet seen in awareness opens its link). Closing a link sends a `bye`
+ *   learned from awareness (each client publishes its connection id; an added client is `peerUp`
+ *   with a fresh link, a removed or timed-out one closes it); `link.send` posts the frame as an
+ *   envelope addressed to that peer in the sender's outbox in the room's doc (outbox.ts), and the
+ *   transport hands the envelopes addressed to this connection to the link of their sender (a
+ *   frame from a member not yet seen in awareness opens its link). Closing a link sends a `bye`
  *   envelope, so the far side closes it too. The WebSocket closing closes every link;
  *   reconnecting hands over fresh links (the peers then HELLO and SYNC again, as after any
- *   reconnection). Nothing in the replicator changes. `test/replication/relay.ts` simulates such
- *   a server and transport, and replication runs over it unchanged (relay.test.ts). A relaying
- *   server that broadcasts every message delivers each addressed frame to every member, so a
- *   real one should route by `to`.
+ *   reconnection). Its links share a `mesh`: the replicator does not relay between them.
+ *   `test/replication/relay.ts` simulates a routing server and transport, and replication runs
+ *   over it unchanged (relay.test.ts).
  *
  * @module
  */
 /** One peer as a transport presents it (a link): a reliable, ordered, message-oriented connection. */
 export interface Pipe {
+  /**
+   * Links with the same `mesh` reach each other directly: every member of a sync server's room
+   * hears every other, so a peer's update is not relayed to the others on its mesh (it sent it
+   * to them itself). Links without one (WebRTC: y-webrtc's partial mesh) get every relay.
+   */
+  readonly mesh?: object
   /**
    * Sends one frame.
    * @throws the transport's own error, or nothing, once the link is closed (either is allowed: the

@@ -226,7 +226,19 @@ export function decodeFrame(frame: Uint8Array): Message {
   }
 }
 
-/** Sends a message over a pipe, in chunks when large. */
+/** The frames of messages sent to several peers: encoded once, the same frame objects to each. */
+const framesOf = new WeakMap<Message, Uint8Array[]>()
+
+/**
+ * Sends a message over a pipe, in chunks when large. One message object sent over several pipes
+ * is encoded once, and each pipe gets the same frames (a sync server posts such a frame once for
+ * all its recipients: sync-server.ts). Pipes must not change the frames they are given.
+ */
 export function sendMessage(pipe: Pipe, m: Message): void {
-  for (const f of chunk(encodeMessage(m))) pipe.send(f)
+  let frames = framesOf.get(m)
+  if (frames === undefined) {
+    frames = chunk(encodeMessage(m))
+    framesOf.set(m, frames)
+  }
+  for (const f of frames) pipe.send(f)
 }
