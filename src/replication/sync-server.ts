@@ -69,7 +69,7 @@ export function syncServerTransport(opts: SyncServerOptions): Transport {
     connect: async (peerUp) => {
       const doc = new Y.Doc()
       const relay = await openRelay(opts, doc)
-      return mailboxes(doc, relay, peerUp)
+      return roomLinks(doc, relay, peerUp)
     },
   }
 }
@@ -108,7 +108,7 @@ interface Link {
 const newSid = (): string => Math.random().toString(36).slice(2, 10) + Date.now().toString(36)
 
 /** Runs the links of one connection over its doc and awareness; returns the disconnect. */
-export function mailboxes(doc: Y.Doc, relay: Relay, peerUp: PeerUp): Disconnect {
+export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp): Disconnect {
   let sid = newSid()
   const links = new Map<string, Link>()
   const dropped = new Set<string>() // sids whose link closed: never reopened

@@ -120,7 +120,7 @@ describe.each(kinds)('through %s', (serverKind, start) => {
     await a.join({ room, server: s.url, serverKind, resyncMs: 0 })
     const events: SystemEvent[] = []
     a.subscribe('system', (e) => events.push(e))
-    // The hostile member speaks the transport (awareness, mailboxes) but sends garbage frames.
+    // The hostile member speaks the transport (awareness, outboxes) but sends garbage frames.
     let closed = 0
     const evil = syncServerTransport({ room, server: s.url, serverKind })
     const stop = await evil.connect((pipe: Pipe) => {
