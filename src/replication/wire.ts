@@ -232,7 +232,7 @@ const framesOf = new WeakMap<Message, Uint8Array[]>()
 /**
  * Sends a message over a pipe, in chunks when large. One message object sent over several pipes
  * is encoded once, and each pipe gets the same frames (a sync server posts such a frame once for
- * all its recipients: sync-server.ts). Pipes must not change the frames they are given.
+ * all its recipients: outbox.ts). Pipes must not change the frames they are given.
  */
 export function sendMessage(pipe: Pipe, m: Message): void {
   let frames = framesOf.get(m)
