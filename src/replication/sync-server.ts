@@ -12,7 +12,8 @@
  *
  *     awareness   { webnesia: sid }       who is here: an added sid is peer up, a removed one peer down
  *     doc         Y.Array "wn:<sid>"      the outbox of sid: its envelopes to other connections,
- *                                         each deleted once its recipient read it (outbox.ts)
+ *                                         each deleted once its recipient read it, and its
+ *                                         heartbeat: one pulse for all peers (outbox.ts)
  *
  * A sid names one connection of one node (a fresh random one after every reconnect), so frames
  * sent to a previous connection never reach the links of the next one: the transport contract's
@@ -29,8 +30,9 @@
  */
 import * as Y from 'yjs'
 import { WebnesiaError } from '../errors.js'
-import { BYE, FRAME, Outbox } from './outbox.js'
+import { BYE, FRAME, Outbox, PULSE } from './outbox.js'
 import type { Disconnect, Pipe, PeerUp, Transport } from './transport.js'
+import { BEAT_FRAME, isBeat } from './wire.js'
 
 /** Which server protocol the URL speaks. */
 export type ServerKind = 'y-websocket' | 'hocuspocus'
@@ -134,7 +136,10 @@ export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp): Disconnect 
     const pipe: Pipe = {
       mesh,
       send: (frame) => {
-        if (!closed) box.post(peer, FRAME, frame)
+        // A heartbeat goes to all peers as one pulse (outbox.ts); any order, a later one stands in.
+        if (closed) return
+        if (isBeat(frame)) box.pulse()
+        else box.post(peer, FRAME, frame)
       },
       onData: (fn) => {
         onData = fn
@@ -157,6 +162,10 @@ export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp): Disconnect 
     if (kind === BYE) {
       links.get(from)?.gone()
       dropped.add(from)
+      return
+    }
+    if (kind === PULSE) {
+      links.get(from)?.deliver(BEAT_FRAME) // a pulse opens no link: it may be a gone member's last
       return
     }
     if (frame === undefined || dropped.has(from)) return

@@ -96,6 +96,12 @@ export function encodeMessage(m: Message): Uint8Array {
   return encoding.toUint8Array(e)
 }
 
+/** The frame of a BEAT (the same bytes every time). */
+export const BEAT_FRAME: Uint8Array = encodeMessage({ kind: 'beat' })
+
+/** Whether a frame is a BEAT: a transport may carry it its own cheaper way (a sync server's pulse). */
+export const isBeat = (frame: Uint8Array): boolean => frame.length === BEAT_FRAME.length && frame[0] === MAGIC && frame[1] === KIND.beat
+
 let chunkIds = 0
 
 /** Splits a frame into chunk frames of at most {@link CHUNK_SIZE} bytes of payload each. */

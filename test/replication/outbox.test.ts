@@ -5,13 +5,13 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { FRAME, group, Outbox, PREFIX } from '../../src/replication/outbox.js'
+import { FRAME, group, Outbox, PREFIX, PULSE } from '../../src/replication/outbox.js'
 
 /** A room: docs whose updates reach the others at once (`live`) or only on `sync()` (merged). */
 function room(n: number, live: boolean) {
   const docs = Array.from({ length: n }, () => new Y.Doc())
   const got: [string, number[]][][] = docs.map(() => [])
-  const boxes = docs.map((doc, i) => new Outbox(doc, `s${String(i)}`, (from, _kind, frame) => (got[i] as [string, number[]][]).push([from, [...(frame ?? [])]]), 50))
+  const boxes = docs.map((doc, i) => new Outbox(doc, `s${String(i)}`, (from, kind, frame) => (got[i] as [string, number[]][]).push([from, frame ? [...frame] : [-kind]]), 50))
   if (live) {
     docs.forEach((doc) =>
       doc.on('update', (u: Uint8Array, origin: unknown) => {
@@ -135,6 +135,35 @@ describe('Outbox', () => {
     await settle()
     expect([got[1]?.length, got[2]?.length]).toEqual([1, 1])
     expect((docs[0] as Y.Doc).getArray<Uint8Array>(PREFIX + 's0').toArray().map((e) => e[0])).toEqual([FRAME])
+  })
+
+  it('a pulse is one struct for every recipient, replaces the last one, and survives a merged diff', async () => {
+    const { docs, boxes, got } = room(4, true)
+    const [a] = boxes as [Outbox]
+    const a0 = (docs[0] as Y.Doc).clientID
+    let updates = 0
+    ;(docs[0] as Y.Doc).on('update', () => updates++)
+    for (let k = 0; k < 50; k++) {
+      a.pulse()
+      a.pulse() // the replicator sends a BEAT per peer: one pulse per task
+      await new Promise((r) => setTimeout(r, 0))
+    }
+    await settle()
+    expect(updates).toBe(50)
+    for (const g of got.slice(1)) expect(g).toEqual(Array.from({ length: 50 }, () => ['s0', [-PULSE]]))
+    expect(got[0]).toEqual([])
+    for (const doc of docs) {
+      expect(doc.getArray<Uint8Array>(PREFIX + 's0').toArray()).toEqual([Uint8Array.of(PULSE)]) // the last only
+      expect(doc.store.clients.get(a0)?.length ?? 0).toBeLessThanOrEqual(2) // the rest one tombstone
+    }
+    // Instances that pass merged diffs: the pulses between two syncs collapse into the last one.
+    const m = room(2, false)
+    for (let k = 0; k < 3; k++) {
+      ;(m.boxes[0] as Outbox).pulse()
+      await settle()
+    }
+    m.sync()
+    expect(m.got[1]).toEqual([['s0', [-PULSE]]])
   })
 
   it('an envelope another app or a hostile client put in the doc is skipped', async () => {

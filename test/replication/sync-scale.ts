@@ -32,11 +32,14 @@ export interface ScaleResult {
   /** From the first join to every node holding the (empty) table. */
   joinMs: number
   farm: { rss: number; heap: number }
+  /** `node_down` events over all nodes from the first write on (a peer judged silent). */
+  downs: number
 }
 
 /** Runs the scale workload; `copyType` of every node's copies (the nodes are in this process). */
 export async function scale(farm: Farm, n: number, per: number, timeoutMs: number, copyType: 'ram_copies' | 'disc_copies' = 'disc_copies'): Promise<ScaleResult> {
   const dbs: Database[] = []
+  let progress: ReturnType<typeof setInterval> | undefined
   try {
     for (let i = 0; i < n; i++) dbs.push(await openDatabase({ name: uniqueName('scale') }))
     await (dbs[0] as Database).createTable('item', { attributes: ['id', 'v'], storage: copyType })
@@ -47,7 +50,14 @@ export async function scale(farm: Farm, n: number, per: number, timeoutMs: numbe
     }
     await until(() => dbs.every((db) => size(db) >= 0), timeoutMs, 'every node has the table')
     const joinMs = Date.now() - t0
+    let downs = 0
+    for (const db of dbs) db.subscribe('system', (ev) => void (ev.type === 'node_down' && downs++))
     const t1 = Date.now()
+    // A long run says where it is every 30 s (the soak's only view of a run that does not finish).
+    progress = setInterval(() => {
+      const sizes = dbs.map(size)
+      console.error(`[scale] ${String(Math.round((Date.now() - t1) / 1000))} s: fewest ${String(Math.min(...sizes))}, most ${String(Math.max(...sizes))} of ${String(n * per)}; node_down ${String(downs)}`)
+    }, 30_000)
     await Promise.all(
       dbs.map(async (db, i) => {
         for (let k = 0; k < per; k += 10) {
@@ -59,8 +69,9 @@ export async function scale(farm: Farm, n: number, per: number, timeoutMs: numbe
     )
     await until(() => dbs.every((db) => size(db) === n * per), timeoutMs, `every node has ${String(n * per)} records`)
     const convergeMs = Date.now() - t1
-    return { nodes: n, records: n * per, convergeMs, joinMs, farm: await farm.memory() }
+    return { nodes: n, records: n * per, convergeMs, joinMs, farm: await farm.memory(), downs }
   } finally {
+    clearInterval(progress)
     for (const db of dbs) await db.close()
   }
 }

@@ -110,6 +110,29 @@ describe.each(kinds)('through %s', (serverKind, start) => {
     expect(await b.dirtyRead('item', 1)).toEqual([{ id: 1, v: 'written while apart' }])
   })
 
+  it('heartbeats travel as pulses: a quiet live peer stays up, a silent one is node_down until it speaks', async () => {
+    const s = await start()
+    servers.push(s)
+    const dbs = await nodes(3)
+    const [a, b, c] = dbs as [Database, Database, Database]
+    await a.createTable('item', { attributes: ['id', 'v'] })
+    const room = uniqueName('room')
+    await a.join({ room, server: s.url, serverKind, resyncMs: 0, heartbeatMs: 100, peerTimeoutMs: 800 })
+    await b.join({ room, server: s.url, serverKind, resyncMs: 0, heartbeatMs: 100, peerTimeoutMs: 800 })
+    await c.join({ room, server: s.url, serverKind, resyncMs: 0, heartbeatMs: 600_000 }) // never beats here
+    await c.waitForTables(['item'], 10_000)
+    await until(() => (a.replication?.connected().length ?? 0) === 2, 5000, 'a sees both')
+    const events: SystemEvent[] = []
+    a.subscribe('system', (e) => events.push(e))
+    await until(() => events.some((e) => e.type === 'node_down' && e.node === c.node), 5000, 'c down')
+    // Two more peer timeouts pass (a window of time, so a wait): b's pulses keep it up.
+    await new Promise((r) => setTimeout(r, 1600))
+    expect(events.filter((e) => e.type === 'node_down').map((e) => e.type === 'node_down' && e.node)).toEqual([c.node])
+    await c.dirtyWrite('item', { id: 1, v: 'c speaks' })
+    await until(() => events.some((e) => e.type === 'node_up' && e.node === c.node), 5000, 'c up')
+    await until(() => same(dbs, 1), 10_000, 'converged')
+  })
+
   it('a member sending bad frames through the server is dropped; the node does not change', async () => {
     const s = await start()
     servers.push(s)
