@@ -51,7 +51,7 @@ interface AwarenessLike {
   clientID: number
   getStates(): Map<number, Record<string, unknown>>
   setLocalStateField(field: string, value: unknown): void
-  on(ev: 'change', fn: () => void): void
+  on(ev: 'change', fn: (change: { removed: number[] }, origin: unknown) => void): void
 }
 
 /** The server connection as this transport uses it, whichever provider makes it. */
@@ -77,7 +77,7 @@ export function syncServerTransport(opts: SyncServerOptions): Transport {
 }
 
 /** Opens the server's provider for the room on `doc`. */
-async function openRelay(opts: SyncServerOptions, doc: Y.Doc): Promise<Relay> {
+export async function openRelay(opts: SyncServerOptions, doc: Y.Doc): Promise<Relay> {
   const WS = (globalThis as { WebSocket?: unknown }).WebSocket ?? (await import('ws')).default
   if ((opts.serverKind ?? 'y-websocket') === 'hocuspocus') {
     const { HocuspocusProvider, HocuspocusProviderWebsocket } = await import('@hocuspocus/provider')
@@ -107,13 +107,17 @@ interface Link {
   gone(): void
 }
 
+/** How long a member whose awareness state timed out here may stay silent before its link closes (ms). */
+export const LAPSE_MS = 30_000
+
 const newSid = (): string => Math.random().toString(36).slice(2, 10) + Date.now().toString(36)
 
 /** Runs the links of one connection over its doc and awareness; returns the disconnect. */
-export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp): Disconnect {
+export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp, lapseMs = LAPSE_MS): Disconnect {
   let sid = newSid()
   const links = new Map<string, Link>()
   const dropped = new Set<string>() // sids whose link closed: never reopened
+  const heard = new Map<string, number>() // sid → envelopes read from it (a lapsed member speaking)
   let stopped = false
   const mesh = {} // every link of this connection is on the room's mesh (transport.ts)
 
@@ -128,6 +132,9 @@ export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp): Disconnect 
         if (closed) return
         closed = true
         links.delete(peer)
+        heard.delete(peer)
+        clearTimeout(lapsed.get(peer))
+        lapsed.delete(peer)
         dropped.add(peer)
         box.forget(peer)
         onClose?.()
@@ -159,6 +166,7 @@ export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp): Disconnect 
   }
 
   const receive = (from: string, kind: number, frame: Uint8Array | undefined): void => {
+    if (links.has(from)) heard.set(from, (heard.get(from) ?? 0) + 1)
     if (kind === BYE) {
       links.get(from)?.gone()
       dropped.add(from)
@@ -175,19 +183,50 @@ export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp): Disconnect 
   }
   const box = new Outbox(doc, sid, receive)
 
-  // Awareness: who is in the room now.
+  // Awareness: who is in the room now. A member that left (the server removed its state) closes
+  // its link. One whose state only timed out here (no renewal heard for 30 s: this side, or the
+  // server's feed, was busy) keeps it while it speaks: closing would part the two for good, since
+  // a closed link's sid never reopens. It closes once silent for LAPSE_MS (it may have left while
+  // lapsed: the server's removal of a state already gone here is no change).
+  const sidOf = new Map<number, string>() // awareness client → its sid, as last seen
+  const lapsed = new Map<string, ReturnType<typeof setTimeout>>()
   const members = (): Set<string> => {
     const out = new Set<string>()
     for (const [client, state] of relay.awareness.getStates()) {
       const s = state['webnesia']
-      if (client !== relay.awareness.clientID && typeof s === 'string' && s !== sid) out.add(s)
+      if (client !== relay.awareness.clientID && typeof s === 'string' && s !== sid) {
+        out.add(s)
+        sidOf.set(client, s)
+      }
     }
     return out
   }
-  const onAwareness = (): void => {
+  const lapse = (peer: string): void => {
+    const seen = heard.get(peer)
+    lapsed.set(
+      peer,
+      setTimeout(() => {
+        lapsed.delete(peer)
+        if (heard.get(peer) !== seen) return lapse(peer)
+        box.post(peer, BYE) // it may live on, silent: both sides close
+        links.get(peer)?.gone()
+      }, lapseMs),
+    )
+  }
+  const onAwareness = (change?: { removed?: number[] }, origin?: unknown): void => {
     if (stopped) return
+    if (origin === 'timeout') {
+      for (const c of change?.removed ?? []) {
+        const peer = sidOf.get(c)
+        if (peer !== undefined && links.has(peer) && !lapsed.has(peer)) lapse(peer)
+      }
+    }
     const now = members()
-    for (const [peer, l] of [...links]) if (!now.has(peer)) l.gone()
+    for (const peer of now) {
+      clearTimeout(lapsed.get(peer))
+      lapsed.delete(peer)
+    }
+    for (const [peer, l] of [...links]) if (!now.has(peer) && !lapsed.has(peer)) l.gone()
     for (const peer of now) if (!links.has(peer) && !dropped.has(peer)) open(peer)
   }
 

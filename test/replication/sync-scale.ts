@@ -32,7 +32,7 @@ export interface ScaleResult {
   /** From the first join to every node holding the (empty) table. */
   joinMs: number
   farm: { rss: number; heap: number }
-  /** `node_down` events over all nodes from the first write on (a peer judged silent). */
+  /** `node_down` events over all nodes from the first join on (a link closed, or a peer judged silent). */
   downs: number
 }
 
@@ -42,6 +42,8 @@ export async function scale(farm: Farm, n: number, per: number, timeoutMs: numbe
   let progress: ReturnType<typeof setInterval> | undefined
   try {
     for (let i = 0; i < n; i++) dbs.push(await openDatabase({ name: uniqueName('scale') }))
+    let downs = 0
+    for (const db of dbs) db.subscribe('system', (ev) => void (ev.type === 'node_down' && downs++))
     await (dbs[0] as Database).createTable('item', { attributes: ['id', 'v'], storage: copyType })
     const room = uniqueName('scale-room')
     const t0 = Date.now()
@@ -50,13 +52,12 @@ export async function scale(farm: Farm, n: number, per: number, timeoutMs: numbe
     }
     await until(() => dbs.every((db) => size(db) >= 0), timeoutMs, 'every node has the table')
     const joinMs = Date.now() - t0
-    let downs = 0
-    for (const db of dbs) db.subscribe('system', (ev) => void (ev.type === 'node_down' && downs++))
     const t1 = Date.now()
     // A long run says where it is every 30 s (the soak's only view of a run that does not finish).
     progress = setInterval(() => {
       const sizes = dbs.map(size)
-      console.error(`[scale] ${String(Math.round((Date.now() - t1) / 1000))} s: fewest ${String(Math.min(...sizes))}, most ${String(Math.max(...sizes))} of ${String(n * per)}; node_down ${String(downs)}`)
+      const behind = dbs.flatMap((db, i) => (sizes[i] === n * per ? [] : [`${String(sizes[i])}/${String(db.replication?.connected().length)}`]))
+      console.error(`[scale] ${String(Math.round((Date.now() - t1) / 1000))} s: fewest ${String(Math.min(...sizes))}, most ${String(Math.max(...sizes))} of ${String(n * per)}; node_down ${String(downs)}; behind (records/peers): ${behind.slice(0, 10).join(' ')}`)
     }, 30_000)
     await Promise.all(
       dbs.map(async (db, i) => {
