@@ -10,7 +10,8 @@
  * has stateless messages, but its server hands them to a hook and relays nothing by default, and
  * y-websocket's server drops every other message type. So:
  *
- *     awareness   { webnesia: sid }       who is here: an added sid is peer up, a removed one peer down
+ *     awareness   { webnesia: sid }       who is here: an added sid is peer up, a removed one peer
+ *                                         down (one that only timed out here: once silent)
  *     doc         Y.Array "wn:<sid>"      the outbox of sid: its envelopes to other connections,
  *                                         each deleted once its recipient read it, and its
  *                                         heartbeat: one pulse for all peers (outbox.ts)
@@ -188,10 +189,11 @@ export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp, lapseMs = LA
   // server's feed, was busy) keeps it while it speaks: closing would part the two for good, since
   // a closed link's sid never reopens. It closes once silent for LAPSE_MS (it may have left while
   // lapsed: the server's removal of a state already gone here is no change).
-  const sidOf = new Map<number, string>() // awareness client → its sid, as last seen
+  let sidOf = new Map<number, string>() // awareness client → its sid, as of the last change
   const lapsed = new Map<string, ReturnType<typeof setTimeout>>()
   const members = (): Set<string> => {
     const out = new Set<string>()
+    sidOf = new Map()
     for (const [client, state] of relay.awareness.getStates()) {
       const s = state['webnesia']
       if (client !== relay.awareness.clientID && typeof s === 'string' && s !== sid) {
