@@ -157,7 +157,7 @@ export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp, lapseMs = LA
         onClose = fn
       },
       close: () => {
-        if (!closed && !stopped) box.post(peer, BYE)
+        if (!closed && !stopped) bye(peer)
         link.gone()
       },
     }
@@ -166,8 +166,17 @@ export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp, lapseMs = LA
     return link
   }
 
+  const byed = new Set<string>() // sids this side sent a bye
+  const bye = (peer: string): void => {
+    byed.add(peer)
+    box.post(peer, BYE)
+  }
   const receive = (from: string, kind: number, frame: Uint8Array | undefined): void => {
     if (links.has(from)) heard.set(from, (heard.get(from) ?? 0) + 1)
+    // A member whose link closed here without a bye (awareness said it left) speaks on: it lives,
+    // and thinks the link open. One bye closes its side too, so neither side believes a link that
+    // carries nothing (both see node_down; a new connection, a new sid, links them again).
+    if (dropped.has(from) && kind !== BYE && !byed.has(from)) bye(from)
     if (kind === BYE) {
       links.get(from)?.gone()
       dropped.add(from)
@@ -210,7 +219,7 @@ export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp, lapseMs = LA
       setTimeout(() => {
         lapsed.delete(peer)
         if (heard.get(peer) !== seen) return lapse(peer)
-        box.post(peer, BYE) // it may live on, silent: both sides close
+        bye(peer) // it may live on, silent: both sides close
         links.get(peer)?.gone()
       }, lapseMs),
     )
@@ -239,6 +248,7 @@ export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp, lapseMs = LA
     sid = newSid()
     box.renew(sid)
     dropped.clear()
+    byed.clear()
     relay.awareness.setLocalStateField('webnesia', sid)
   })
   relay.awareness.on('change', onAwareness)

@@ -2,7 +2,8 @@
  * A member whose awareness state timed out on this side only (y-protocols drops a state not
  * renewed for 30 s; under load the renewal can arrive late) keeps its link while it speaks, and
  * loses it once silent: closing at once parted two live nodes for good in the 100-node run (a
- * closed link's sid never reopens), so every later update between them was lost.
+ * closed link's sid never reopens), so every later update between them was lost. A member whose
+ * link closed here without a bye, but that speaks on, is sent one: no side keeps a half-open link.
  */
 import { afterEach, expect, it } from 'vitest'
 import { applyAwarenessUpdate, Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
@@ -43,6 +44,25 @@ async function side(server: SyncServer, room: string) {
   return { ...linksOver(doc, relay), awareness: relay.awareness as unknown as Awareness }
 }
 
+/**
+ * Two connections whose docs and awareness pass updates directly, with no echo of a removal (as
+ * when a member left while lapsed here: the server's removal of a state gone here is no change).
+ */
+function wired() {
+  const docs = [new Y.Doc(), new Y.Doc()] as const
+  const aw = docs.map((d) => new Awareness(d)) as [Awareness, Awareness]
+  for (const [x, y] of [[0, 1], [1, 0]] as const) {
+    docs[x].on('update', (u: Uint8Array, origin: unknown) => origin !== 'peer' && Y.applyUpdate(docs[y], u, 'peer'))
+    aw[x].on('update', ({ added, updated }: { added: number[]; updated: number[] }, origin: unknown) => {
+      if (origin !== 'peer') applyAwarenessUpdate(aw[y], encodeAwarenessUpdate(aw[x], [...added, ...updated]), 'peer')
+    })
+  }
+  const relay = (i: 0 | 1): Relay => ({ awareness: aw[i], onStatus: () => undefined, destroy: () => aw[i].destroy() })
+  const a = linksOver(docs[0], relay(0))
+  const b = linksOver(docs[1], relay(1))
+  return { a, b, aw }
+}
+
 it('through a real server: a member timed out here keeps its link while it speaks, nothing is lost', async () => {
   const server = await startYWebsocket()
   cleanup.push(() => server.close())
@@ -73,23 +93,23 @@ it('through a real server: a member timed out here keeps its link while it speak
 })
 
 it('a member timed out here and silent since loses its link after the lapse, on both sides', async () => {
-  // Two connections whose docs and awareness pass updates directly, with no echo of a removal:
-  // a member that left while lapsed here (the server's removal of a state gone here is no change).
-  const docs = [new Y.Doc(), new Y.Doc()] as const
-  const aw = docs.map((d) => new Awareness(d)) as [Awareness, Awareness]
-  for (const [x, y] of [[0, 1], [1, 0]] as const) {
-    docs[x].on('update', (u: Uint8Array, origin: unknown) => origin !== 'peer' && Y.applyUpdate(docs[y], u, 'peer'))
-    aw[x].on('update', ({ added, updated }: { added: number[]; updated: number[] }, origin: unknown) => {
-      if (origin !== 'peer') applyAwarenessUpdate(aw[y], encodeAwarenessUpdate(aw[x], [...added, ...updated]), 'peer')
-    })
-  }
-  const relay = (i: 0 | 1): Relay => ({ awareness: aw[i], onStatus: () => undefined, destroy: () => aw[i].destroy() })
-  const a = linksOver(docs[0], relay(0))
-  const b = linksOver(docs[1], relay(1))
+  const { a, b, aw } = wired()
   await until(() => a.pipes.length === 1 && b.pipes.length === 1, 5000, 'linked')
   ;(b.pipes[0] as Pipe).send(Uint8Array.of(1))
   await until(() => a.got.length === 1, 5000, 'first frame')
   removeAwarenessStates(aw[0], [aw[1].clientID], 'timeout')
   await until(() => a.closed() === 1, 5000, 'a closes the silent link')
   await until(() => b.closed() === 1, 5000, 'b hears the bye')
+})
+
+it('a member that awareness said left but speaks on gets a bye: neither side keeps a link that carries nothing', async () => {
+  const { a, b, aw } = wired()
+  await until(() => a.pipes.length === 1 && b.pipes.length === 1, 5000, 'linked')
+  // The server says b left (a frozen tab it timed out): a closes its link, b does not know.
+  removeAwarenessStates(aw[0], [aw[1].clientID], 'server')
+  await until(() => a.closed() === 1, 5000, 'a closes')
+  expect(b.closed()).toBe(0)
+  ;(b.pipes[0] as Pipe).send(Uint8Array.of(1)) // b thaws and speaks
+  await until(() => b.closed() === 1, 5000, 'b hears the bye')
+  expect(a.got).toEqual([])
 })
