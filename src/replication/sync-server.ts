@@ -11,7 +11,7 @@
  * y-websocket's server drops every other message type. So:
  *
  *     awareness   { webnesia: sid }       who is here: an added sid is peer up, a removed one peer
- *                                         down (one that only timed out here: once silent)
+ *                                         down once it is silent too
  *     doc         Y.Array "wn:<sid>"      the outbox of sid: its envelopes to other connections,
  *                                         each deleted once its recipient read it, and its
  *                                         heartbeat: one pulse for all peers (outbox.ts)
@@ -52,7 +52,7 @@ interface AwarenessLike {
   clientID: number
   getStates(): Map<number, Record<string, unknown>>
   setLocalStateField(field: string, value: unknown): void
-  on(ev: 'change', fn: (change: { removed: number[] }, origin: unknown) => void): void
+  on(ev: 'change', fn: (change: unknown, origin: unknown) => void): void
 }
 
 /** The server connection as this transport uses it, whichever provider makes it. */
@@ -110,11 +110,13 @@ interface Link {
 
 /** How long a member whose awareness state timed out here may stay silent before its link closes (ms). */
 export const LAPSE_MS = 30_000
+/** How long a member the server removed from awareness may stay silent before its link closes (ms). */
+export const LEAVE_MS = 5000
 
 const newSid = (): string => Math.random().toString(36).slice(2, 10) + Date.now().toString(36)
 
 /** Runs the links of one connection over its doc and awareness; returns the disconnect. */
-export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp, lapseMs = LAPSE_MS): Disconnect {
+export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp, grace = { lapseMs: LAPSE_MS, leaveMs: LEAVE_MS }): Disconnect {
   let sid = newSid()
   const links = new Map<string, Link>()
   const dropped = new Set<string>() // sids whose link closed: never reopened
@@ -157,7 +159,7 @@ export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp, lapseMs = LA
         onClose = fn
       },
       close: () => {
-        if (!closed && !stopped) bye(peer)
+        if (!closed && !stopped) box.post(peer, BYE)
         link.gone()
       },
     }
@@ -166,17 +168,8 @@ export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp, lapseMs = LA
     return link
   }
 
-  const byed = new Set<string>() // sids this side sent a bye
-  const bye = (peer: string): void => {
-    byed.add(peer)
-    box.post(peer, BYE)
-  }
   const receive = (from: string, kind: number, frame: Uint8Array | undefined): void => {
     if (links.has(from)) heard.set(from, (heard.get(from) ?? 0) + 1)
-    // A member whose link closed here without a bye (awareness said it left) speaks on: it lives,
-    // and thinks the link open. One bye closes its side too, so neither side believes a link that
-    // carries nothing (both see node_down; a new connection, a new sid, links them again).
-    if (dropped.has(from) && kind !== BYE && !byed.has(from)) bye(from)
     if (kind === BYE) {
       links.get(from)?.gone()
       dropped.add(from)
@@ -193,51 +186,40 @@ export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp, lapseMs = LA
   }
   const box = new Outbox(doc, sid, receive)
 
-  // Awareness: who is in the room now. A member that left (the server removed its state) closes
-  // its link. One whose state only timed out here (no renewal heard for 30 s: this side, or the
-  // server's feed, was busy) keeps it while it speaks: closing would part the two for good, since
-  // a closed link's sid never reopens. It closes once silent for LAPSE_MS (it may have left while
-  // lapsed: the server's removal of a state already gone here is no change).
-  let sidOf = new Map<number, string>() // awareness client → its sid, as of the last change
+  // Awareness: who is in the room now. A member missing from it keeps its link while it speaks,
+  // and loses it (with a bye, so both sides agree) once silent for a while: LEAVE_MS when the
+  // server removed it (it left, or the server timed it out while it was busy or frozen), LAPSE_MS
+  // when it only timed out here. Closing at once parted live members for good, since a closed
+  // link's sid never reopens, and every later update between them was lost.
   const lapsed = new Map<string, ReturnType<typeof setTimeout>>()
   const members = (): Set<string> => {
     const out = new Set<string>()
-    sidOf = new Map()
     for (const [client, state] of relay.awareness.getStates()) {
       const s = state['webnesia']
-      if (client !== relay.awareness.clientID && typeof s === 'string' && s !== sid) {
-        out.add(s)
-        sidOf.set(client, s)
-      }
+      if (client !== relay.awareness.clientID && typeof s === 'string' && s !== sid) out.add(s)
     }
     return out
   }
-  const lapse = (peer: string): void => {
+  const lapse = (peer: string, ms: number): void => {
     const seen = heard.get(peer)
     lapsed.set(
       peer,
       setTimeout(() => {
         lapsed.delete(peer)
-        if (heard.get(peer) !== seen) return lapse(peer)
-        bye(peer) // it may live on, silent: both sides close
+        if (heard.get(peer) !== seen) return lapse(peer, ms)
+        box.post(peer, BYE) // it may live on, silent: both sides close
         links.get(peer)?.gone()
-      }, lapseMs),
+      }, ms),
     )
   }
-  const onAwareness = (change?: { removed?: number[] }, origin?: unknown): void => {
+  const onAwareness = (_change?: unknown, origin?: unknown): void => {
     if (stopped) return
-    if (origin === 'timeout') {
-      for (const c of change?.removed ?? []) {
-        const peer = sidOf.get(c)
-        if (peer !== undefined && links.has(peer) && !lapsed.has(peer)) lapse(peer)
-      }
-    }
     const now = members()
     for (const peer of now) {
       clearTimeout(lapsed.get(peer))
       lapsed.delete(peer)
     }
-    for (const [peer, l] of [...links]) if (!now.has(peer) && !lapsed.has(peer)) l.gone()
+    for (const peer of links.keys()) if (!now.has(peer) && !lapsed.has(peer)) lapse(peer, origin === 'timeout' ? grace.lapseMs : grace.leaveMs)
     for (const peer of now) if (!links.has(peer) && !dropped.has(peer)) open(peer)
   }
 
@@ -248,7 +230,6 @@ export function roomLinks(doc: Y.Doc, relay: Relay, peerUp: PeerUp, lapseMs = LA
     sid = newSid()
     box.renew(sid)
     dropped.clear()
-    byed.clear()
     relay.awareness.setLocalStateField('webnesia', sid)
   })
   relay.awareness.on('change', onAwareness)
